@@ -1,0 +1,62 @@
+"""`summary.json`: the machine-readable outcome of every job, success or failure.
+
+Its `status` uses SageMaker's execution statuses so a scheduler can store it as is; its
+`failure_reason` is a plain sentence a user can act on, never a stack trace.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+Status = Literal["Completed", "CompletedWithViolations", "Failed"]
+
+EXIT_COMPLETED = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_VIOLATIONS = 3
+
+
+class Quarantined(BaseModel):
+    total: int = 0
+    by_reason: dict[str, int] = Field(default_factory=dict)
+
+
+class RunSummary(BaseModel):
+    """What a baseline or analysis job did; written to `{output}/summary.json`."""
+
+    job: Literal["baseline", "analyze"]
+    monitor_type: str = "DataQuality"
+    status: Status
+    records_read: int = 0
+    records_analyzed: int = 0
+    records_quarantined: Quarantined = Field(default_factory=Quarantined)
+    features: int = 0
+    violations: int = 0
+    violations_by_check: dict[str, int] = Field(default_factory=dict)
+    seconds: float = 0.0
+    engine_seconds: float = 0.0
+    failure_reason: str | None = None
+    window_start: str | None = None
+    window_end: str | None = None
+    input_path: str | None = None
+    output_path: str | None = None
+    artifacts: dict[str, str] = Field(default_factory=dict)
+    exit_message: str = ""
+
+    @property
+    def exit_code(self) -> int:
+        if self.status == "Failed":
+            return EXIT_FAILED
+        return EXIT_VIOLATIONS if self.status == "CompletedWithViolations" else EXIT_COMPLETED
+
+    def one_line(self) -> str:
+        """The one-line summary printed at the end of a CLI run."""
+        if self.status == "Failed":
+            return f"Failed: {self.failure_reason}"
+        quarantined = self.records_quarantined.total
+        extra = f", {quarantined} quarantined" if quarantined else ""
+        what = f"{self.violations} violations" if self.job == "analyze" else "baseline written"
+        return (f"{self.status}: {self.records_analyzed} records{extra}, {self.features} features, "
+                f"{what} in {self.seconds:.1f}s -> {self.output_path}")

@@ -1,0 +1,38 @@
+"""Shared fixtures: ONE session-scoped local SparkSession for every Spark test, and fixture paths."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+FIXTURES = Path(os.environ.get("MONITOR_SHARED_FIXTURES", REPO.parent / "shared" / "fixtures" / "sagemaker"))
+
+
+@pytest.fixture(scope="session")
+def fixtures_dir() -> Path:
+    if not FIXTURES.is_dir():
+        pytest.fail(f"SageMaker fixtures not found at {FIXTURES}; clone ../shared beside the repo")
+    return FIXTURES
+
+
+@pytest.fixture(scope="session")
+def spark() -> Iterator[object]:
+    """local[2], UI off, 2 shuffle partitions, AQE off, loopback bind (aesthetics rule 4)."""
+    from monitor_service.spark.session import get_session
+
+    session = get_session(
+        master="local[2]",
+        app_name="monitor-service-tests",
+        conf={
+            "spark.sql.shuffle.partitions": "2",
+            "spark.sql.adaptive.enabled": "false",
+            "spark.default.parallelism": "2",
+            "spark.driver.memory": "2g",
+        },
+    )
+    yield session
+    session.stop()
