@@ -43,6 +43,9 @@ class RunSummary(BaseModel):
     input_path: str | None = None
     output_path: str | None = None
     artifacts: dict[str, str] = Field(default_factory=dict)
+    # Per-feature numbers for metric history and Prometheus gauges, e.g.
+    # {"age": {"completeness": 1.0, "drift_distance": 0.04, "mean": 41.2}}.
+    feature_metrics: dict[str, dict[str, float | None]] = Field(default_factory=dict)
     exit_message: str = ""
 
     @property
