@@ -29,12 +29,15 @@ class SideConfig(BaseModel):
     responses). `layout` says whether a JSON object is one record (`records`), a
     column-oriented batch `{"a": [..], "b": [..]}` (`columnar`), or to decide per payload
     (`auto`: columnar when an object has two or more keys that all hold lists of equal length).
+    `features_attribute` picks the key of a JSON record that holds its values as a positional
+    list (e.g. `features` in `{"features": [28, 2, ...]}`), so `names` can name them.
     """
 
     model_config = ConfigDict(extra="forbid")
 
     names: list[str] | None = None
     records_attribute: str | None = None
+    features_attribute: str | None = None
     layout: JsonLayout = "auto"
 
     @field_validator("names")

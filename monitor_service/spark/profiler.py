@@ -1,0 +1,116 @@
+"""Profiling records in Spark: Deequ's column profile in two passes over the (cached) records.
+
+Records are exploded to long format `(position, name, value)` so that ONE grouped aggregation
+profiles every column, whatever the number of columns or keys (no per-column Spark jobs, no
+wide plan above `spark.sql.codegen.maxFields`). Per column it computes counts, Deequ type
+counts, moments, a DataSketches KLL sketch (k=2048) and an HLL sketch; a second aggregation
+counts values exactly for the columns whose approximate distinct count is at most 120
+(Deequ's low-cardinality histogram). Only these per-column aggregates reach the driver.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from monitor_service.core.kll import DEFAULT_K, from_datasketches
+from monitor_service.core.profile import CARDINALITY_THRESHOLD, ColumnProfile, DatasetProfile, NumericState
+from monitor_service.core.types import BOOLEAN_PATTERN, FRACTIONAL_PATTERN, INTEGRAL_PATTERN, determine_type
+from monitor_service.spark.payloads import sql_string
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame
+
+_TYPE_EXPR = (
+    "CASE WHEN value IS NULL THEN NULL "
+    f"WHEN value RLIKE '{FRACTIONAL_PATTERN.replace(chr(92), chr(92) * 2)}' THEN 'Fractional' "
+    f"WHEN value RLIKE '{INTEGRAL_PATTERN.replace(chr(92), chr(92) * 2)}' THEN 'Integral' "
+    f"WHEN value RLIKE '{BOOLEAN_PATTERN}' THEN 'Boolean' ELSE 'String' END"
+)
+
+
+def long_values(records: DataFrame) -> DataFrame:
+    """`(pos, name, value, vtype, num)` for every field of every record."""
+    return records.selectExpr("posexplode(fields) AS (pos, f)").selectExpr(
+        "pos", "f.name AS name", "f.value AS value"
+    ).selectExpr(
+        "pos", "name", "value", f"{_TYPE_EXPR} AS vtype",
+    ).selectExpr(
+        "pos", "name", "value", "vtype",
+        "CASE WHEN vtype IN ('Fractional', 'Integral') THEN cast(replace(value, ' ', '') AS double) END AS num",
+    )
+
+
+def profile_records(records: DataFrame, item_count: int,
+                    domains: dict[str, list[str]] | None = None) -> DatasetProfile:
+    """Profile `records` (rows with `fields`) into a DatasetProfile.
+
+    `domains` (analysis runs) maps a column to its baseline categorical domain; the exact number
+    of values inside it is counted in the same pass for `categorical_values_check`.
+    """
+    from pyspark.sql import functions as F
+
+    values = long_values(records)
+    aggs = [
+        F.min("pos").alias("pos"),
+        F.count("value").alias("present"),
+        *[F.sum(F.when(F.col("vtype") == t, 1).otherwise(0)).alias(t) for t in ("Fractional", "Integral", "Boolean", "String")],
+        F.count("num").alias("num_count"),
+        F.sum("num").alias("num_sum"),
+        F.min("num").alias("num_min"),
+        F.max("num").alias("num_max"),
+        F.avg("num").alias("num_mean"),
+        F.stddev_pop("num").alias("num_std"),
+        F.expr(f"kll_sketch_agg_double(num, {DEFAULT_K})").alias("kll"),
+        F.expr("hll_sketch_agg(value)").alias("hll"),
+    ]
+    if domains:
+        domain_map = "map(" + ", ".join(
+            f"{sql_string(name)}, array({', '.join(sql_string(v) for v in vals) or 'cast(null as string)'})"
+            for name, vals in domains.items()) + ")"
+        aggs.append(F.sum(F.when(F.expr(f"array_contains(element_at({domain_map}, name), value)"), 1)
+                          .otherwise(0)).alias("domain_matches"))
+    rows = values.groupBy("name").agg(*aggs).withColumn(
+        "distinct", F.expr("hll_sketch_estimate(hll)")).collect()
+    low_cardinality = [r["name"] for r in rows if r["distinct"] is not None and r["distinct"] <= CARDINALITY_THRESHOLD]
+    histograms = _histograms(values, low_cardinality)
+    columns = [_column(r, item_count, histograms.get(r["name"]), domains) for r in rows]
+    columns.sort(key=lambda c: (c.position, c.name))
+    return DatasetProfile(item_count=float(item_count), columns=columns)
+
+
+def _histograms(values: DataFrame, names: list[str]) -> dict[str, dict[str, float]]:
+    """Exact value counts for the low-cardinality columns (bounded by ~120 values each)."""
+    from pyspark.sql import functions as F
+
+    if not names:
+        return {}
+    out: dict[str, dict[str, float]] = {n: {} for n in names}
+    counted = (values.where(F.col("name").isin(names) & F.col("value").isNotNull())
+               .groupBy("name", "value").count().collect())
+    for r in counted:
+        out[r["name"]][r["value"]] = float(r["count"])
+    return out
+
+
+def _column(row: object, item_count: int, histogram: dict[str, float] | None,
+            domains: dict[str, list[str]] | None) -> ColumnProfile:
+    r = row  # a pyspark Row
+    present = float(r["present"])
+    counts = {t: float(r[t] or 0) for t in ("Fractional", "Integral", "Boolean", "String")}
+    counts["Unknown"] = float(item_count) - present
+    inferred = determine_type(counts)
+    numeric = None
+    if inferred.is_numeric and r["num_count"]:
+        numeric = NumericState(
+            count=float(r["num_count"]), sum=float(r["num_sum"]), mean=float(r["num_mean"]),
+            std_dev=float(r["num_std"] or 0.0), min=float(r["num_min"]), max=float(r["num_max"]),
+            kll=from_datasketches(r["kll"]),
+        )
+    return ColumnProfile(
+        name=r["name"], inferred_type=inferred,
+        num_present=present, num_missing=float(item_count) - present, type_counts=counts, numeric=numeric,
+        distinct_count=float(r["distinct"]) if r["distinct"] is not None else None,
+        hll=bytes(r["hll"]) if r["hll"] is not None else None,
+        histogram=histogram, source="data", position=int(r["pos"]),
+        domain_matches=float(r["domain_matches"]) if domains and r["domain_matches"] is not None else None,
+    )

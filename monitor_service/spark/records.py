@@ -1,0 +1,184 @@
+"""From raw parsed rows to the records a job analyzes, with bad input counted and quarantined.
+
+Both readers (capture and plain datasets) produce rows carrying a quarantine `error` (or null),
+positional signatures (`in_count`, `out_count`) and `fields`. Here we decide the remaining
+record-level reasons (wrong field count, unparsable `inferenceTime` when a window is asked
+for), count everything by reason in ONE small aggregation, write a bounded sample of the
+offending lines to `{output}/quarantine/`, and hand back only the good records in the window.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from monitor_service import io
+from monitor_service.errors import EmptyInputError
+from monitor_service.specs import InputSpec
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame
+
+RECORD_COLUMNS = ("event_id", "inference_id", "inference_time", "record_index", "source_file", "fields")
+MAX_SAMPLE_CHARS = 65_536
+
+
+@dataclass
+class ReadResult:
+    """The good records of the window, and what happened to the rest."""
+
+    df: DataFrame
+    records_read: int
+    records_valid: int
+    outside_window: int
+    quarantined: dict[str, int] = field(default_factory=dict)
+    quarantine_files: list[str] = field(default_factory=list)
+    _cached: DataFrame | None = None
+    staging_dir: str | None = None
+
+    @property
+    def quarantined_total(self) -> int:
+        return sum(self.quarantined.values())
+
+    def release(self) -> None:
+        """Drop the cached rows once the job no longer needs them."""
+        if self._cached is not None:
+            self._cached.unpersist()
+        if self.staging_dir:
+            import shutil
+
+            shutil.rmtree(self.staging_dir, ignore_errors=True)
+
+
+def _expected_count(summary: list[Any], column: str, names: list[str] | None) -> int | None:
+    """Field count a positional side must have: the configured names, else the most common count."""
+    if names:
+        return len(names)
+    counts: Counter[int] = Counter()
+    for row in summary:
+        value = row[column]
+        if row["error"] is None and value is not None and value >= 0:
+            counts[value] += row["count"]
+    return counts.most_common(1)[0][0] if counts else None
+
+
+def finalize_records(raw: DataFrame, spec: InputSpec, quarantine_dir: str | None, described: str,
+                     output_names: list[str] | None = None, input_names: list[str] | None = None) -> ReadResult:
+    """Count, quarantine and window-filter `raw`; raise EmptyInputError when nothing is left."""
+    from pyspark import StorageLevel
+    from pyspark.sql import functions as F
+
+    window = spec.window
+    time = F.expr("try_cast(inference_time_raw AS timestamp)")
+    if window is None:
+        state = F.lit("in")
+    else:
+        start = F.lit(window.start.replace(tzinfo=None)).cast("timestamp")
+        end = F.lit(window.end.replace(tzinfo=None)).cast("timestamp")
+        state = (F.when(F.col("error").isNotNull(), F.lit("n/a"))
+                 .when(time.isNull(), F.lit("invalid"))
+                 .when((time >= start) & (time < end), F.lit("in"))
+                 .otherwise(F.lit("out")))
+    rows = raw.withColumn("inference_time", time).withColumn("window_state", state)
+    rows = rows.persist(StorageLevel.MEMORY_AND_DISK)
+    summary = [r.asDict() for r in rows.groupBy("error", "in_count", "out_count", "window_state").count().collect()]
+    in_names = input_names if input_names is not None else spec.dataset_config.input.names
+    out_names = output_names if output_names is not None else spec.dataset_config.output.names
+    expected_in = _expected_count(summary, "in_count", in_names)
+    expected_out = _expected_count(summary, "out_count", out_names)
+
+    def reason_of(row: dict[str, Any]) -> str | None:
+        if row["error"] is not None:
+            return str(row["error"])
+        if row["window_state"] == "invalid":
+            return "invalid_inference_time"
+        for side, expected in (("in_count", expected_in), ("out_count", expected_out)):
+            value = row[side]
+            if expected is not None and value is not None and value >= 0 and value != expected:
+                return "field_count_mismatch"
+        return None
+
+    quarantined: Counter[str] = Counter()
+    valid = outside = total = 0
+    for row in summary:
+        total += row["count"]
+        reason = reason_of(row)
+        if reason:
+            quarantined[reason] += row["count"]
+        elif row["window_state"] == "out":
+            outside += row["count"]
+        else:
+            valid += row["count"]
+
+    reason_col = F.coalesce(
+        F.col("error"),
+        F.when(F.col("window_state") == "invalid", F.lit("invalid_inference_time")),
+        _count_mismatch("in_count", expected_in),
+        _count_mismatch("out_count", expected_out),
+    )
+    rows = rows.withColumn("reason", reason_col)
+    files: list[str] = []
+    if quarantined and quarantine_dir:
+        files = _write_quarantine(rows, quarantine_dir, dict(quarantined), spec, expected_in, expected_out)
+    good = rows.where(F.col("reason").isNull() & (F.col("window_state") == "in")).select(*RECORD_COLUMNS)
+    result = ReadResult(df=good, records_read=total, records_valid=valid, outside_window=outside,
+                        quarantined=dict(quarantined), quarantine_files=files, _cached=rows)
+    if valid == 0:
+        result.release()
+        raise EmptyInputError(_empty_reason(described, spec, result))
+    return result
+
+
+def _count_mismatch(column: str, expected: int | None) -> Any:
+    from pyspark.sql import functions as F
+
+    if expected is None:
+        return F.lit(None).cast("string")
+    value = F.col(column)
+    return F.when(value.isNotNull() & (value >= 0) & (value != expected), F.lit("field_count_mismatch"))
+
+
+def _write_quarantine(rows: DataFrame, quarantine_dir: str, counts: dict[str, int], spec: InputSpec,
+                      expected_in: int | None, expected_out: int | None) -> list[str]:
+    """Write counts by reason and at most `quarantine_sample_size` offending rows per reason."""
+    from pyspark.sql import Window as W
+    from pyspark.sql import functions as F
+
+    limit = spec.dataset_config.quarantine_sample_size
+    samples_path = io.join(quarantine_dir, "samples.jsonl")
+    counts_path = io.join(quarantine_dir, "counts.json")
+    lines: list[str] = []
+    if limit > 0:
+        ranked = (rows.where(F.col("reason").isNotNull())
+                  .withColumn("_n", F.row_number().over(W.partitionBy("reason").orderBy("source_file", "record_index")))
+                  .where(F.col("_n") <= limit)
+                  .select("reason", "source_file", "event_id", "record_index", "line", "in_count", "out_count",
+                          F.expr("transform(fields, f -> f.value)").alias("values")))
+        import json
+
+        for r in ranked.collect():
+            sample = {"reason": r.reason, "source_file": r.source_file, "event_id": r.event_id,
+                      "record_index": r.record_index}
+            if r.line is not None:
+                sample["line"] = r.line[:MAX_SAMPLE_CHARS]
+            if r.reason == "field_count_mismatch":
+                sample["detail"] = (f"input has {r.in_count} fields (expected {expected_in}), "
+                                    f"output has {r.out_count} fields (expected {expected_out})")
+                sample["values"] = list(r["values"] or [])
+            lines.append(json.dumps(sample, ensure_ascii=False))
+        io.write_text_atomic(samples_path, "\n".join(lines) + ("\n" if lines else ""))
+    io.write_json_atomic(counts_path, {"total": sum(counts.values()), "by_reason": counts,
+                                       "sampled_per_reason": limit})
+    return [counts_path, samples_path] if limit > 0 else [counts_path]
+
+
+def _empty_reason(described: str, spec: InputSpec, result: ReadResult) -> str:
+    window = f" in window {spec.window.label()}" if spec.window else ""
+    parts = [f"{result.records_read} records read"]
+    if result.outside_window:
+        parts.append(f"{result.outside_window} outside the window")
+    if result.quarantined:
+        reasons = ", ".join(f"{k}={v}" for k, v in sorted(result.quarantined.items()))
+        parts.append(f"{result.quarantined_total} quarantined ({reasons})")
+    return f"no valid records{window} under {described}: " + "; ".join(parts)
