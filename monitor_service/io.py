@@ -77,7 +77,7 @@ def write_json_atomic(path: str, obj: Any) -> None:
     write_text_atomic(path, dumps(obj))
 
 
-def read_text(path: str) -> str:
+def read_text(path: str, what: str = "file") -> str:
     try:
         if is_url(path):
             import fsspec
@@ -86,13 +86,13 @@ def read_text(path: str) -> str:
                 return str(handle.read())
         return Path(local_path(path)).read_text(encoding="utf-8")
     except FileNotFoundError as exc:
-        raise InputError(f"file not found: {path}", hint="check the path") from exc
+        raise InputError(f"{what} not found: {path}", hint="check the path") from exc
     except OSError as exc:
-        raise InputError(f"cannot read {path}: {exc}") from exc
+        raise InputError(f"cannot read {what} {path}: {exc}") from exc
 
 
 def read_json(path: str, what: str = "JSON file") -> Any:
-    text = read_text(path)
+    text = read_text(path, what)
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:

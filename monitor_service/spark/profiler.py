@@ -40,12 +40,18 @@ def long_values(records: DataFrame) -> DataFrame:
     )
 
 
-def profile_records(records: DataFrame, item_count: int,
-                    domains: dict[str, list[str]] | None = None) -> DatasetProfile:
+# Analysis runs keep exact histograms up to this many values for columns that the baseline
+# compares by category, so categorical drift still works when a window has new values.
+COMPARED_CARDINALITY_LIMIT = 1000
+
+
+def profile_records(records: DataFrame, item_count: int, domains: dict[str, list[str]] | None = None,
+                    categorical: set[str] | None = None) -> DatasetProfile:
     """Profile `records` (rows with `fields`) into a DatasetProfile.
 
     `domains` (analysis runs) maps a column to its baseline categorical domain; the exact number
     of values inside it is counted in the same pass for `categorical_values_check`.
+    `categorical` names the columns the baseline compares by category (larger histogram limit).
     """
     from pyspark.sql import functions as F
 
@@ -71,7 +77,11 @@ def profile_records(records: DataFrame, item_count: int,
                           .otherwise(0)).alias("domain_matches"))
     rows = values.groupBy("name").agg(*aggs).withColumn(
         "distinct", F.expr("hll_sketch_estimate(hll)")).collect()
-    low_cardinality = [r["name"] for r in rows if r["distinct"] is not None and r["distinct"] <= CARDINALITY_THRESHOLD]
+    compared = categorical or set()
+    low_cardinality = [
+        r["name"] for r in rows if r["distinct"] is not None and r["distinct"] <= (
+            COMPARED_CARDINALITY_LIMIT if r["name"] in compared else CARDINALITY_THRESHOLD)
+    ]
     histograms = _histograms(values, low_cardinality)
     columns = [_column(r, item_count, histograms.get(r["name"]), domains) for r in rows]
     columns.sort(key=lambda c: (c.position, c.name))

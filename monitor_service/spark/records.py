@@ -126,7 +126,9 @@ def finalize_records(raw: DataFrame, spec: InputSpec, quarantine_dir: str | None
                         quarantined=dict(quarantined), quarantine_files=files, _cached=rows)
     if valid == 0:
         result.release()
-        raise EmptyInputError(_empty_reason(described, spec, result))
+        error = EmptyInputError(_empty_reason(described, spec, result))
+        error.read = result  # type: ignore[attr-defined]  # counts for the failed summary
+        raise error
     return result
 
 

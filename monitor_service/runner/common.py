@@ -1,0 +1,125 @@
+"""What the baseline and analysis jobs share: timing, reading, failure handling, summary output.
+
+A job never lets a data problem escape as a stack trace: known errors become a `Failed`
+summary with a plain `failure_reason`; the summary is always written to `{output}/summary.json`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from monitor_service import io
+from monitor_service.errors import ConfigError, MonitorError
+from monitor_service.runner.summary import Quarantined, RunSummary
+from monitor_service.specs import InputSpec
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+    from monitor_service.spark.records import ReadResult
+
+Progress = Callable[[str], None]
+
+
+def no_progress(_: str) -> None:
+    """Default progress sink: silent (the CLI passes one that prints on a terminal)."""
+
+
+@dataclass
+class JobClock:
+    started: float = field(default_factory=time.perf_counter)
+    engine_started: float | None = None
+
+    def seconds(self) -> float:
+        return round(time.perf_counter() - self.started, 3)
+
+    def engine_seconds(self) -> float:
+        return round(time.perf_counter() - self.engine_started, 3) if self.engine_started else 0.0
+
+
+def new_summary(job: str, spec: InputSpec, output_dir: str) -> RunSummary:
+    window = spec.window
+    return RunSummary(
+        job=job,  # type: ignore[arg-type]
+        status="Completed",
+        input_path=spec.path,
+        output_path=output_dir,
+        window_start=window.start.isoformat().replace("+00:00", "Z") if window else None,
+        window_end=window.end.isoformat().replace("+00:00", "Z") if window else None,
+    )
+
+
+def record_read(summary: RunSummary, read: ReadResult) -> None:
+    summary.records_read = read.records_read
+    summary.records_analyzed = read.records_valid
+    summary.records_quarantined = Quarantined(total=read.quarantined_total, by_reason=dict(read.quarantined))
+    if read.quarantine_files:
+        summary.artifacts["quarantine"] = io.join(summary.output_path or "", "quarantine")
+
+
+def read_records(spark: SparkSession, spec: InputSpec, output_dir: str, summary: RunSummary,
+                 progress: Progress) -> ReadResult:
+    from monitor_service.errors import EmptyInputError
+    from monitor_service.spark.reader import read_input
+
+    progress(f"reading {spec.format} input {spec.path}")
+    try:
+        read = read_input(spark, spec, io.join(output_dir, "quarantine"))
+    except EmptyInputError as exc:
+        counts = getattr(exc, "read", None)
+        if counts is not None:
+            record_read(summary, counts)
+        raise
+    record_read(summary, read)
+    progress(f"read {read.records_read} records: {read.records_valid} valid, "
+             f"{read.quarantined_total} quarantined, {read.outside_window} outside the window")
+    return read
+
+
+@contextmanager
+def job_outcome(summary: RunSummary, clock: JobClock) -> Iterator[None]:
+    """Turn known failures into a Failed summary; always stamp times and write summary.json."""
+    try:
+        yield
+    except ConfigError:
+        raise  # usage errors go back to the caller (exit code 2), no summary to write
+    except MonitorError as exc:
+        summary.status = "Failed"
+        summary.failure_reason = str(exc)
+    except Exception as exc:
+        summary.status = "Failed"
+        summary.failure_reason = spark_failure_reason(exc)
+    finally:
+        summary.seconds = clock.seconds()
+        summary.engine_seconds = clock.engine_seconds()
+        summary.exit_message = exit_message(summary)
+        if summary.output_path:
+            try:
+                path = io.join(summary.output_path, "summary.json")
+                io.write_json_atomic(path, summary.model_dump(mode="json"))
+                summary.artifacts.setdefault("summary", path)
+            except OSError as exc:
+                summary.status = "Failed"
+                summary.failure_reason = f"cannot write {summary.output_path}/summary.json: {exc}"
+
+
+def spark_failure_reason(exc: BaseException) -> str:
+    """A one-line reason for an unexpected engine error (Py4J / Spark / OS), without the trace."""
+    first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    if "OutOfMemoryError" in str(exc) or "Java heap space" in str(exc):
+        return ("the Spark job ran out of memory; give the driver/executors more memory "
+                "(spark.driver.memory) or analyze a shorter window")
+    return f"{type(exc).__name__}: {first[:500]}"
+
+
+def exit_message(summary: RunSummary) -> str:
+    """SageMaker's processing-job exit message, which some tooling parses."""
+    if summary.status == "Failed":
+        return f"Failed: {summary.failure_reason}"
+    if summary.status == "CompletedWithViolations":
+        return f"CompletedWithViolations: Job completed successfully with {summary.violations} violations."
+    return "Completed: Job completed successfully with no violations."
