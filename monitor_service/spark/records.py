@@ -76,7 +76,14 @@ def finalize_records(raw: DataFrame, spec: InputSpec, quarantine_dir: str | None
     else:
         start = F.lit(window.start.replace(tzinfo=None)).cast("timestamp")
         end = F.lit(window.end.replace(tzinfo=None)).cast("timestamp")
-        state = (F.when(F.col("error").isNotNull(), F.lit("n/a"))
+        # A broken line is charged to the window of its own inferenceTime when that can be read,
+        # else of its file's hour folder, so neighbouring windows do not count it again.
+        hour = F.expr("try_to_timestamp(regexp_extract(source_file, "
+                      "'/(\\d{4}/\\d{2}/\\d{2}/\\d{2})/[^/]*$', 1), 'yyyy/MM/dd/HH')")
+        error_time = F.coalesce(time, hour)
+        state = (F.when(F.col("error").isNotNull() & error_time.isNotNull() & ((error_time < start) | (error_time >= end)),
+                        F.lit("out"))
+                 .when(F.col("error").isNotNull(), F.lit("n/a"))
                  .when(time.isNull(), F.lit("invalid"))
                  .when((time >= start) & (time < end), F.lit("in"))
                  .otherwise(F.lit("out")))
@@ -104,10 +111,10 @@ def finalize_records(raw: DataFrame, spec: InputSpec, quarantine_dir: str | None
     for row in summary:
         total += row["count"]
         reason = reason_of(row)
-        if reason:
-            quarantined[reason] += row["count"]
-        elif row["window_state"] == "out":
+        if row["window_state"] == "out":
             outside += row["count"]
+        elif reason:
+            quarantined[reason] += row["count"]
         else:
             valid += row["count"]
 
@@ -117,7 +124,7 @@ def finalize_records(raw: DataFrame, spec: InputSpec, quarantine_dir: str | None
         _count_mismatch("in_count", expected_in),
         _count_mismatch("out_count", expected_out),
     )
-    rows = rows.withColumn("reason", reason_col)
+    rows = rows.withColumn("reason", F.when(F.col("window_state") != "out", reason_col))
     files: list[str] = []
     if quarantined and quarantine_dir:
         files = _write_quarantine(rows, quarantine_dir, dict(quarantined), spec, expected_in, expected_out)

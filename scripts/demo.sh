@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Install into a fresh virtual environment and run the end-to-end demo on embedded defaults
+# (local Spark, SQLite, local artifact folder). Needs Python >= 3.11 and Java 17.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/_venv.sh
+ensure_venv ""
+.venv/bin/monitor demo --workdir "${DEMO_DIR:-demo-output}"
