@@ -31,6 +31,8 @@ def _add_input_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--header", action="store_true", help="CSV files start with a header line")
     p.add_argument("--dataset-config", metavar="FILE", help="JSON file naming columns (see docs/dataset_config.md)")
     p.add_argument("--output", required=True, help="output folder (local path or fsspec URL)")
+    p.add_argument("--start", help="window start on inferenceTime, ISO-8601 (inclusive)")
+    p.add_argument("--end", help="window end on inferenceTime, ISO-8601 (exclusive)")
     p.add_argument("--monitor-type", choices=MONITOR_TYPES, default="DataQuality")
     p.add_argument("--spark-master", help="Spark master URL (default: local[*], or what spark-submit set)")
     p.add_argument("--spark-conf", action="append", default=[], metavar="KEY=VALUE", help="extra Spark setting")
@@ -43,8 +45,6 @@ def build_parser() -> argparse.ArgumentParser:
     _add_input_arguments(baseline)
     analyze = sub.add_parser("analyze", help="check one window of data against a baseline")
     _add_input_arguments(analyze)
-    analyze.add_argument("--start", help="window start, ISO-8601 (inclusive)")
-    analyze.add_argument("--end", help="window end, ISO-8601 (exclusive)")
     analyze.add_argument("--baseline-statistics", help="baseline statistics.json")
     analyze.add_argument("--baseline-constraints", help="baseline constraints.json")
     for command in (baseline, analyze):

@@ -90,14 +90,15 @@ def capture_records(spark: SparkSession, files: list[str], config: DatasetConfig
     out_cols = _side_columns("out_side", "out", config.output)
     # Each side is decoded in stages so that every intermediate is computed once.
     for stage in range(4):
-        parsed = parsed.selectExpr("*", in_cols[stage], out_cols[stage])
-    parsed = parsed.selectExpr("*", *in_cols[4:], *out_cols[4:])
+        parsed = barrier(parsed.selectExpr("*", in_cols[stage], out_cols[stage]))
+    parsed = barrier(parsed.selectExpr("*", *in_cols[4:], *out_cols[4:]))
     # Use a side's one-key columnar reading when that makes both sides' record counts agree.
     for side, other in (("in", "out"), ("out", "in")):
         parsed = parsed.withColumn(f"{side}_records", F.expr(
             f"CASE WHEN {side}_records IS NOT NULL AND {other}_records IS NOT NULL "
             f"AND size({side}_records) != size({other}_records) AND {side}_alt IS NOT NULL "
             f"AND size({side}_alt) = size({other}_records) THEN {side}_alt ELSE {side}_records END"))
+    parsed = barrier(parsed)
     line_error = (
         "CASE WHEN NOT is_valid_utf8(line) THEN 'invalid_utf8' "
         "WHEN env IS NULL OR env._corrupt_record IS NOT NULL THEN 'malformed_json' "
@@ -124,7 +125,7 @@ def capture_records(spark: SparkSession, files: list[str], config: DatasetConfig
         "size(coalesce(out_records, array()))) - 1), k -> named_struct('i', in_records[k], 'o', out_records[k])) "
         "END AS pairs",
     )
-    records = paired.selectExpr(
+    records = barrier(paired).selectExpr(
         "source_file", "line", "error", "event_id", "inference_id", "inference_time_raw",
         "posexplode_outer(pairs) AS (record_index, pair)",
     ).where("error IS NOT NULL OR pair IS NOT NULL")
@@ -139,6 +140,21 @@ def capture_records(spark: SparkSession, files: list[str], config: DatasetConfig
         f"CASE WHEN error IS NULL THEN {P.name_fields(first, second, first_names, second_names, start_first)} "
         "END AS fields",
     )
+
+
+def barrier(frame: DataFrame) -> DataFrame:
+    """Stop the optimizer from inlining one stage's columns into the next.
+
+    Each stage refers to the previous stage's columns several times; collapsed into one
+    projection the expression tree grows multiplicatively (seconds of planning, and out of
+    memory on the driver for JSON payloads). A one-row-to-one-row `explode` is a plan node that
+    projections cannot be merged across, at the cost of one struct per row.
+    """
+    from pyspark.sql import functions as F
+
+    columns = frame.columns
+    return frame.select(F.explode(F.array(F.struct(*columns))).alias("_stage")).select(
+        *[F.col("_stage").getField(c).alias(c) for c in columns])
 
 
 def _signature(entries: str) -> str:
