@@ -33,8 +33,9 @@ def generate(workdir: Path, records_per_hour: int, hours: int = 5) -> Path:
     shape = CaptureShape(numeric_features=8)
     for h in range(hours):
         hour = DEMO_START + timedelta(hours=h)
-        path = write_capture_hour(root, hour, records_per_hour, shape, seed=100 + h,
-                                  drift=0.6 if h == DRIFTED_HOUR else 0.0)
+        path = write_capture_hour(
+            root, hour, records_per_hour, shape, seed=100 + h, drift=0.6 if h == DRIFTED_HOUR else 0.0
+        )
         if h == 2:
             with path.open("a", encoding="utf-8") as handle:
                 handle.write("\n".join(BROKEN_LINES) + "\n")
@@ -53,8 +54,9 @@ def run_demo(workdir: str, records_per_hour: int = 2000) -> int:
     spark = get_session()
     first = Window(start=DEMO_START, end=DEMO_START + timedelta(hours=1))
     print("== baseline from hour 0")
-    baseline = run_baseline(spark, BaselineRequest(
-        input=InputSpec(path=str(capture), window=first), output_dir=str(base / "baseline")))
+    baseline = run_baseline(
+        spark, BaselineRequest(input=InputSpec(path=str(capture), window=first), output_dir=str(base / "baseline"))
+    )
     print(f"   {baseline.one_line()}")
     if baseline.status == "Failed":
         return EXIT_FAILED
@@ -62,10 +64,15 @@ def run_demo(workdir: str, records_per_hour: int = 2000) -> int:
     for h in range(1, 5):
         window = Window(start=DEMO_START + timedelta(hours=h), end=DEMO_START + timedelta(hours=h + 1))
         out = base / "monitoring" / window.start.strftime("%Y/%m/%d/%H")
-        summary = run_analysis(spark, AnalyzeRequest(
-            input=InputSpec(path=str(capture), window=window),
-            baseline_statistics=baseline.artifacts["statistics"],
-            baseline_constraints=baseline.artifacts["constraints"], output_dir=str(out)))
+        summary = run_analysis(
+            spark,
+            AnalyzeRequest(
+                input=InputSpec(path=str(capture), window=window),
+                baseline_statistics=baseline.artifacts["statistics"],
+                baseline_constraints=baseline.artifacts["constraints"],
+                output_dir=str(out),
+            ),
+        )
         label = "drift injected" if h == DRIFTED_HOUR else "clean"
         print(f"== window {window.label()} ({label})\n   {summary.one_line()}")
         if summary.records_quarantined.total:

@@ -23,7 +23,7 @@ def is_url(path: str) -> bool:
 
 
 def local_path(path: str) -> str:
-    return path[len("file://"):] if path.startswith("file://") else path
+    return path[len("file://") :] if path.startswith("file://") else path
 
 
 def join(base: str, *parts: str) -> str:

@@ -41,31 +41,52 @@ def generate_rows(rng: np.random.Generator, n: int, shape: CaptureShape, drift: 
     score = 1.0 / (1.0 + np.exp(-(values[:, 0] - means[0]) / scales[0]))
     columns = [[f"{s:.6f}" for s in score]]
     for j in range(shape.numeric_features):
-        columns.append([f"{v:.4f}" for v in values[:, j]] if j % 4 else [str(int(round(v))) for v in values[:, j]])
+        columns.append([f"{v:.4f}" for v in values[:, j]] if j % 4 else [str(round(v)) for v in values[:, j]])
     if shape.categorical:
         p = DRIFTED_CATEGORY_P if drift > 0 else CATEGORY_P
         columns.append(list(rng.choice(CATEGORIES, size=n, p=p)))
     return [list(row) for row in zip(*columns, strict=True)]
 
 
-def capture_line(output: str, features: list[str], when: datetime, event_id: str, inference_id: str | None = None) -> str:
+def capture_line(
+    output: str, features: list[str], when: datetime, event_id: str, inference_id: str | None = None
+) -> str:
     metadata: dict[str, str] = {"eventId": event_id, "inferenceTime": when.strftime("%Y-%m-%dT%H:%M:%SZ")}
     if inference_id is not None:
         metadata["inferenceId"] = inference_id
-    return json.dumps({
-        "captureData": {
-            "endpointInput": {"observedContentType": "text/csv", "mode": "INPUT",
-                              "data": ",".join(features), "encoding": "CSV"},
-            "endpointOutput": {"observedContentType": "text/csv; charset=utf-8", "mode": "OUTPUT",
-                               "data": output, "encoding": "CSV"},
+    return json.dumps(
+        {
+            "captureData": {
+                "endpointInput": {
+                    "observedContentType": "text/csv",
+                    "mode": "INPUT",
+                    "data": ",".join(features),
+                    "encoding": "CSV",
+                },
+                "endpointOutput": {
+                    "observedContentType": "text/csv; charset=utf-8",
+                    "mode": "OUTPUT",
+                    "data": output,
+                    "encoding": "CSV",
+                },
+            },
+            "eventMetadata": metadata,
+            "eventVersion": "0",
         },
-        "eventMetadata": metadata,
-        "eventVersion": "0",
-    }, separators=(",", ":"))
+        separators=(",", ":"),
+    )
 
 
-def write_capture_hour(root: Path, hour: datetime, n: int, shape: CaptureShape, seed: int, drift: float = 0.0,
-                       endpoint: str = "demo-endpoint", variant: str = "AllTraffic") -> Path:
+def write_capture_hour(
+    root: Path,
+    hour: datetime,
+    n: int,
+    shape: CaptureShape,
+    seed: int,
+    drift: float = 0.0,
+    endpoint: str = "demo-endpoint",
+    variant: str = "AllTraffic",
+) -> Path:
     """Write one hour of capture to `{root}/{endpoint}/{variant}/yyyy/mm/dd/hh/`; returns the file."""
     rng = np.random.default_rng(seed)
     folder = root / endpoint / variant / hour.strftime("%Y/%m/%d/%H")
@@ -81,8 +102,9 @@ def write_capture_hour(root: Path, hour: datetime, n: int, shape: CaptureShape, 
     return path
 
 
-def write_capture_file(path: Path, n: int, shape: CaptureShape, seed: int, start: datetime, drift: float = 0.0,
-                       chunk: int = 100_000) -> int:
+def write_capture_file(
+    path: Path, n: int, shape: CaptureShape, seed: int, start: datetime, drift: float = 0.0, chunk: int = 100_000
+) -> int:
     """Write `n` capture lines into one file in chunks (bounded memory); returns bytes written."""
     rng = np.random.default_rng(seed)
     path.parent.mkdir(parents=True, exist_ok=True)

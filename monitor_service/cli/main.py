@@ -26,8 +26,12 @@ class _Parser(argparse.ArgumentParser):
 
 def _add_input_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--input", required=True, help="file, folder, glob or fsspec URL of the data")
-    p.add_argument("--format", choices=INPUT_FORMATS, default="capture",
-                   help="capture (SageMaker data-capture JSONL, default), csv, jsonl or parquet")
+    p.add_argument(
+        "--format",
+        choices=INPUT_FORMATS,
+        default="capture",
+        help="capture (SageMaker data-capture JSONL, default), csv, jsonl or parquet",
+    )
     p.add_argument("--header", action="store_true", help="CSV files start with a header line")
     p.add_argument("--dataset-config", metavar="FILE", help="JSON file naming columns (see docs/dataset_config.md)")
     p.add_argument("--output", required=True, help="output folder (local path or fsspec URL)")
@@ -105,7 +109,9 @@ def spark_session(args: argparse.Namespace, progress: bool) -> Any:
     for item in args.spark_conf:
         key, sep, value = item.partition("=")
         if not sep or not key:
-            raise ConfigError(f"--spark-conf {item!r} is not KEY=VALUE", hint="e.g. --spark-conf spark.driver.memory=2g")
+            raise ConfigError(
+                f"--spark-conf {item!r} is not KEY=VALUE", hint="e.g. --spark-conf spark.driver.memory=2g"
+            )
         conf[key] = value
     return get_session(master=args.spark_master, conf=conf, progress=progress)
 
@@ -123,12 +129,19 @@ def run_job(args: argparse.Namespace, progress_enabled: bool) -> RunSummary:
     if args.command == "baseline":
         request: Any = BaselineRequest(input=spec, output_dir=args.output)
     else:
-        missing = [f"--{n}" for n in ("baseline-statistics", "baseline-constraints")
-                   if getattr(args, n.replace("-", "_")) is None]
+        missing = [
+            f"--{n}"
+            for n in ("baseline-statistics", "baseline-constraints")
+            if getattr(args, n.replace("-", "_")) is None
+        ]
         if missing:
             raise ConfigError(f"analyze needs {' and '.join(missing)}", hint="pass the baseline's files")
-        request = AnalyzeRequest(input=spec, baseline_statistics=args.baseline_statistics,
-                                 baseline_constraints=args.baseline_constraints, output_dir=args.output)
+        request = AnalyzeRequest(
+            input=spec,
+            baseline_statistics=args.baseline_statistics,
+            baseline_constraints=args.baseline_constraints,
+            output_dir=args.output,
+        )
     show("starting Spark")
     spark = spark_session(args, progress_enabled)
     if args.command == "baseline":

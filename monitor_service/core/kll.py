@@ -17,9 +17,9 @@ import numpy as np
 
 from monitor_service.errors import FormatError
 
-DEFAULT_K = 2048          # Deequ KLLSketch.DEFAULT_SKETCH_SIZE (also the DataSketches k we ask for)
-DEFAULT_C = 0.64          # Deequ KLLSketch.DEFAULT_SHRINKING_FACTOR
-NUM_BUCKETS = 10          # SageMaker: "we materialize the distribution in 10 buckets"
+DEFAULT_K = 2048  # Deequ KLLSketch.DEFAULT_SKETCH_SIZE (also the DataSketches k we ask for)
+DEFAULT_C = 0.64  # Deequ KLLSketch.DEFAULT_SHRINKING_FACTOR
+NUM_BUCKETS = 10  # SageMaker: "we materialize the distribution in 10 buckets"
 
 _KLL_FAMILY_ID = 15
 _FLAG_EMPTY = 1
@@ -70,9 +70,11 @@ class KllSketch:
         """Items sorted ascending with their cumulative weights."""
         if self._sorted is None:
             items = np.concatenate([np.asarray(lv, dtype=float) for lv in self.levels]) if self.levels else np.array([])
-            weights = np.concatenate(
-                [np.full(len(lv), 2.0**h) for h, lv in enumerate(self.levels)]
-            ) if self.levels else np.array([])
+            weights = (
+                np.concatenate([np.full(len(lv), 2.0**h) for h, lv in enumerate(self.levels)])
+                if self.levels
+                else np.array([])
+            )
             order = np.argsort(items, kind="stable")
             self._sorted = (items[order], np.cumsum(weights[order]))
         return self._sorted
@@ -81,13 +83,17 @@ class KllSketch:
         """Total weight of items <= x (Deequ `getRank`)."""
         items, cum = self.sorted_items()
         idx = np.searchsorted(items, x, side="right")
-        return np.where(idx > 0, cum[np.maximum(idx - 1, 0)], 0.0) if len(items) else np.zeros_like(np.asarray(x, float))
+        return (
+            np.where(idx > 0, cum[np.maximum(idx - 1, 0)], 0.0) if len(items) else np.zeros_like(np.asarray(x, float))
+        )
 
     def rank_exclusive(self, x: float | np.ndarray) -> np.ndarray | float:
         """Total weight of items < x (Deequ `getRankExclusive`)."""
         items, cum = self.sorted_items()
         idx = np.searchsorted(items, x, side="left")
-        return np.where(idx > 0, cum[np.maximum(idx - 1, 0)], 0.0) if len(items) else np.zeros_like(np.asarray(x, float))
+        return (
+            np.where(idx > 0, cum[np.maximum(idx - 1, 0)], 0.0) if len(items) else np.zeros_like(np.asarray(x, float))
+        )
 
     def cdf(self, x: float | np.ndarray) -> np.ndarray | float:
         """Empirical CDF P(X <= x) estimated from the sketch."""
@@ -110,8 +116,13 @@ class KllSketch:
             low = minimum + (maximum - minimum) * i / count
             high = minimum + (maximum - minimum) * (i + 1) / count
             upper_rank = self.rank(high) if i == count - 1 else self.rank_exclusive(high)
-            out.append({"lower_bound": float(low), "upper_bound": float(high),
-                        "count": float(upper_rank - self.rank_exclusive(low))})
+            out.append(
+                {
+                    "lower_bound": float(low),
+                    "upper_bound": float(high),
+                    "count": float(upper_rank - self.rank_exclusive(low)),
+                }
+            )
         return out
 
     def to_data(self) -> list[list[float]]:
@@ -181,7 +192,7 @@ def from_datasketches(blob: bytes | bytearray | None, k_hint: int = DEFAULT_K) -
     retained = (len(data) - items_at) // 8
     items = struct.unpack_from(f"<{retained}d", data, items_at)
     bounds = [*offsets, offsets[0] + retained]
-    levels = [list(items[bounds[h] - offsets[0]: bounds[h + 1] - offsets[0]]) for h in range(num_levels)]
+    levels = [list(items[bounds[h] - offsets[0] : bounds[h + 1] - offsets[0]]) for h in range(num_levels)]
     sketch = KllSketch(levels=levels, k=k)
     if sketch.n != n:
         raise FormatError(f"KLL sketch levels weigh {sketch.n:g} but the header says n={n}")

@@ -42,8 +42,9 @@ def run_analysis(spark: SparkSession, request: AnalyzeRequest, progress: Progres
         read = read_records(spark, request.input, out, summary, progress)
         try:
             progress("profiling the window")
-            window = profile_records(read.df, read.records_valid, domains=_domains(constraints),
-                                     categorical=_categorical(baseline))
+            window = profile_records(
+                read.df, read.records_valid, domains=_domains(constraints), categorical=_categorical(baseline)
+            )
         finally:
             read.release()
         progress("checking constraints")
@@ -54,8 +55,11 @@ def run_analysis(spark: SparkSession, request: AnalyzeRequest, progress: Progres
 
 
 def _domains(constraints: Constraints) -> dict[str, list[str]]:
-    return {f.name: list(f.string_constraints.domains) for f in constraints.features
-            if f.string_constraints is not None and f.string_constraints.domains}
+    return {
+        f.name: list(f.string_constraints.domains)
+        for f in constraints.features
+        if f.string_constraints is not None and f.string_constraints.domains
+    }
 
 
 def _categorical(baseline: DatasetProfile) -> set[str]:
@@ -74,13 +78,20 @@ def _write_outputs(out: str, window: DatasetProfile, result: AnalysisResult, sum
     summary.artifacts.update({"statistics": stats_path, "constraint_violations": violations_path})
     if result.errors:
         errors_path = io.join(out, "check_errors.json")
-        io.write_json_atomic(errors_path, {"errors": [
-            {"check": e.check, "feature_name": e.feature_name, "message": e.message} for e in result.errors]})
+        io.write_json_atomic(
+            errors_path,
+            {
+                "errors": [
+                    {"check": e.check, "feature_name": e.feature_name, "message": e.message} for e in result.errors
+                ]
+            },
+        )
         summary.artifacts["check_errors"] = errors_path
 
 
-def feature_metrics(window: DatasetProfile, result: AnalysisResult, constraints: Constraints,
-                    baseline: DatasetProfile) -> dict[str, dict[str, float | None]]:
+def feature_metrics(
+    window: DatasetProfile, result: AnalysisResult, constraints: Constraints, baseline: DatasetProfile
+) -> dict[str, dict[str, float | None]]:
     """Numbers for history charts and Prometheus: completeness, mean and the configured drift."""
     base = baseline.by_name()
     out: dict[str, dict[str, float | None]] = {}

@@ -61,8 +61,9 @@ def record_read(summary: RunSummary, read: ReadResult) -> None:
         summary.artifacts["quarantine"] = io.join(summary.output_path or "", "quarantine")
 
 
-def read_records(spark: SparkSession, spec: InputSpec, output_dir: str, summary: RunSummary,
-                 progress: Progress) -> ReadResult:
+def read_records(
+    spark: SparkSession, spec: InputSpec, output_dir: str, summary: RunSummary, progress: Progress
+) -> ReadResult:
     from monitor_service.errors import EmptyInputError
     from monitor_service.spark.reader import read_input
 
@@ -75,8 +76,10 @@ def read_records(spark: SparkSession, spec: InputSpec, output_dir: str, summary:
             record_read(summary, counts)
         raise
     record_read(summary, read)
-    progress(f"read {read.records_read} records: {read.records_valid} valid, "
-             f"{read.quarantined_total} quarantined, {read.outside_window} outside the window")
+    progress(
+        f"read {read.records_read} records: {read.records_valid} valid, "
+        f"{read.quarantined_total} quarantined, {read.outside_window} outside the window"
+    )
     return read
 
 
@@ -111,8 +114,10 @@ def spark_failure_reason(exc: BaseException) -> str:
     """A one-line reason for an unexpected engine error (Py4J / Spark / OS), without the trace."""
     first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
     if "OutOfMemoryError" in str(exc) or "Java heap space" in str(exc):
-        return ("the Spark job ran out of memory; give the driver/executors more memory "
-                "(spark.driver.memory) or analyze a shorter window")
+        return (
+            "the Spark job ran out of memory; give the driver/executors more memory "
+            "(spark.driver.memory) or analyze a shorter window"
+        )
     return f"{type(exc).__name__}: {first[:500]}"
 
 

@@ -93,35 +93,44 @@ class ModelQualityAnalyzeRequest(BaseModel):
         return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
 
 
-def run_model_quality_baseline(spark: SparkSession, request: ModelQualityBaselineRequest,
-                               progress: Progress = no_progress) -> RunSummary:
+def run_model_quality_baseline(
+    spark: SparkSession, request: ModelQualityBaselineRequest, progress: Progress = no_progress
+) -> RunSummary:
     """Write `statistics.json`, `constraints.json`, maybe `calibration.json`, and `summary.json`."""
     clock = JobClock()
     out, attrs = request.output_dir, request.attributes
     summary = _new_summary("baseline", request.input, out)
     with job_outcome(summary, clock):
         clock.engine_started = time.perf_counter()
-        agg = _aggregate_window(spark, request.input, attrs, request.ground_truth, datetime.now(UTC),
-                                out, summary, progress, merge_dir=None)
+        agg = _aggregate_window(
+            spark, request.input, attrs, request.ground_truth, datetime.now(UTC), out, summary, progress, merge_dir=None
+        )
         if agg.labelled == 0:
             raise EmptyInputError(
                 f"no record of {request.input.path} has both a usable prediction and label "
                 f"(record states: {agg.states})",
-                hint="check --inference-attribute, --probability-attribute and --ground-truth-attribute")
+                hint="check --inference-attribute, --probability-attribute and --ground-truth-attribute",
+            )
         block = metric_block(attrs.problem_type, agg.full, agg.subsamples, agg.labelled)
         constraints = suggest_constraints(attrs.problem_type, block, request.suggest_margin_std)
         stats = statistics_document(attrs.problem_type, agg.labelled, block)
-        summary.artifacts.update({"statistics": _write(out, "statistics.json", stats),
-                                  "constraints": _write(out, "constraints.json", constraints)})
+        summary.artifacts.update(
+            {
+                "statistics": _write(out, "statistics.json", stats),
+                "constraints": _write(out, "constraints.json", constraints),
+            }
+        )
         if agg.full is not None and getattr(agg.full, "scores", None) is not None:
-            summary.artifacts["calibration"] = _write(out, CALIBRATION_FILE,
-                                                      cbpe.fit_isotonic(agg.full.scores).to_dict())
+            summary.artifacts["calibration"] = _write(
+                out, CALIBRATION_FILE, cbpe.fit_isotonic(agg.full.scores).to_dict()
+            )
         summary.feature_metrics["model_quality"] = _gauges(block)
     return summary
 
 
-def run_model_quality_analysis(spark: SparkSession, request: ModelQualityAnalyzeRequest,
-                               progress: Progress = no_progress) -> RunSummary:
+def run_model_quality_analysis(
+    spark: SparkSession, request: ModelQualityAnalyzeRequest, progress: Progress = no_progress
+) -> RunSummary:
     """Merge, measure, check and estimate one window; see the module docstring for the files."""
     clock = JobClock()
     out, attrs = request.output_dir, request.attributes
@@ -130,13 +139,15 @@ def run_model_quality_analysis(spark: SparkSession, request: ModelQualityAnalyze
         constraints = _load_constraints(request)
         clock.engine_started = time.perf_counter()
         execution_time = request.effective_execution_time()
-        agg = _aggregate_window(spark, request.input, attrs, request.ground_truth, execution_time,
-                                out, summary, progress, merge_dir=out)
+        agg = _aggregate_window(
+            spark, request.input, attrs, request.ground_truth, execution_time, out, summary, progress, merge_dir=out
+        )
         block = None
         if agg.labelled:
             block = metric_block(attrs.problem_type, agg.full, agg.subsamples, agg.labelled)
         summary.artifacts["statistics"] = _write(
-            out, "statistics.json", statistics_document(attrs.problem_type, agg.labelled, block))
+            out, "statistics.json", statistics_document(attrs.problem_type, agg.labelled, block)
+        )
         if block is not None:
             summary.feature_metrics["model_quality"] = _gauges(block)
         else:
@@ -144,7 +155,8 @@ def run_model_quality_analysis(spark: SparkSession, request: ModelQualityAnalyze
         if constraints is not None:
             violations = evaluate(block or {}, constraints)
             summary.artifacts["constraint_violations"] = _write(
-                out, "constraint_violations.json", violations_document(violations))
+                out, "constraint_violations.json", violations_document(violations)
+            )
             summary.violations = len(violations)
             summary.violations_by_check = dict(Counter(v["constraint_check_type"] for v in violations))
             if violations:
@@ -160,9 +172,17 @@ def _new_summary(job: str, spec: InputSpec, out: str) -> RunSummary:
     return summary
 
 
-def _aggregate_window(spark: SparkSession, spec: InputSpec, attrs: ModelQualityAttributes,
-                      ground_truth: str | None, execution_time: datetime, out: str, summary: RunSummary,
-                      progress: Progress, merge_dir: str | None) -> WindowAggregates:
+def _aggregate_window(
+    spark: SparkSession,
+    spec: InputSpec,
+    attrs: ModelQualityAttributes,
+    ground_truth: str | None,
+    execution_time: datetime,
+    out: str,
+    summary: RunSummary,
+    progress: Progress,
+    merge_dir: str | None,
+) -> WindowAggregates:
     """Read, optionally merge with ground truth, and aggregate; fills the summary's counters."""
     from pyspark import StorageLevel
 
@@ -192,9 +212,11 @@ def _aggregate_window(spark: SparkSession, spec: InputSpec, attrs: ModelQualityA
     summary.records_analyzed = agg.labelled
     summary.feature_metrics["records"] = {state: float(n) for state, n in sorted(agg.states.items())}
     if agg.auc_max_grid_error is not None:
-        summary.feature_metrics["records"]["auc_max_grid_error"] = agg.auc_max_grid_error
-    progress(f"{agg.labelled} labelled, {agg.unlabelled} waiting for a label, "
-             f"{agg.records - agg.labelled - agg.unlabelled} unusable")
+        summary.feature_metrics["exactness"] = {"auc_max_grid_error": agg.auc_max_grid_error}
+    progress(
+        f"{agg.labelled} labelled, {agg.unlabelled} waiting for a label, "
+        f"{agg.records - agg.labelled - agg.unlabelled} unusable"
+    )
     return agg
 
 
@@ -224,8 +246,13 @@ def _exists(path: str) -> bool:
     return bool(fs.exists(root))
 
 
-def _estimate(request: ModelQualityAnalyzeRequest, agg: WindowAggregates,
-              constraints: list[Constraint] | None, summary: RunSummary, progress: Progress) -> None:
+def _estimate(
+    request: ModelQualityAnalyzeRequest,
+    agg: WindowAggregates,
+    constraints: list[Constraint] | None,
+    summary: RunSummary,
+    progress: Progress,
+) -> None:
     out = request.output_dir
     calibration = _calibration(request)
     full, subs = agg.estimate(calibration or cbpe.IDENTITY)
@@ -233,11 +260,13 @@ def _estimate(request: ModelQualityAnalyzeRequest, agg: WindowAggregates,
     progress(f"estimating performance of {count} unlabelled records (CBPE)")
     block = metric_block("BinaryClassification", full, subs, count)
     summary.artifacts["estimated_statistics"] = _write(
-        out, "estimated_statistics.json", cbpe.estimated_document(count, block, calibration is not None))
+        out, "estimated_statistics.json", cbpe.estimated_document(count, block, calibration is not None)
+    )
     summary.feature_metrics["model_quality_estimated"] = _gauges(block)
     if constraints is not None:
         summary.artifacts["estimated_constraint_violations"] = _write(
-            out, "estimated_constraint_violations.json", violations_document(evaluate(block, constraints)))
+            out, "estimated_constraint_violations.json", violations_document(evaluate(block, constraints))
+        )
 
 
 def _write(out: str, name: str, doc: Any) -> str:

@@ -61,5 +61,7 @@ class RunSummary(BaseModel):
         quarantined = self.records_quarantined.total
         extra = f", {quarantined} quarantined" if quarantined else ""
         what = f"{self.violations} violations" if self.job == "analyze" else "baseline written"
-        return (f"{self.status}: {self.records_analyzed} records{extra}, {self.features} features, "
-                f"{what} in {self.seconds:.1f}s -> {self.output_path}")
+        return (
+            f"{self.status}: {self.records_analyzed} records{extra}, {self.features} features, "
+            f"{what} in {self.seconds:.1f}s -> {self.output_path}"
+        )

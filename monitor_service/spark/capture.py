@@ -35,29 +35,42 @@ def _side_columns(side: str, prefix: str, cfg: SideConfig) -> list[str]:
     """
     enc = f"upper({side}.encoding)"
     text = f"CASE WHEN {enc} = 'BASE64' THEN cast(try_to_binary({side}.data, 'base64') as string) ELSE {side}.data END"
-    kind = (f"CASE WHEN lower({side}.observedContentType) LIKE '%csv%' THEN 'csv' "
-            f"WHEN lower({side}.observedContentType) LIKE '%jsonl%' OR lower({side}.observedContentType) LIKE '%json-lines%' "
-            f"OR lower({side}.observedContentType) LIKE '%jsonlines%' THEN 'jsonl' "
-            f"WHEN lower({side}.observedContentType) LIKE '%json%' THEN 'json' "
-            f"WHEN ltrim({prefix}_text) LIKE '{{%' OR ltrim({prefix}_text) LIKE '[%' THEN 'json' ELSE 'csv' END")
-    error = (f"CASE WHEN {side} IS NULL THEN NULL "
-             f"WHEN {side}.data IS NULL THEN 'missing_capture_data' "
-             f"WHEN {enc} NOT IN ('CSV', 'JSON', 'BASE64') OR {enc} IS NULL THEN 'unsupported_encoding' "
-             f"WHEN {enc} = 'BASE64' AND NOT regexp_replace({side}.data, '\\\\s', '') RLIKE '{_STRICT_BASE64}' "
-             f"THEN 'invalid_base64' "
-             f"WHEN NOT is_valid_utf8({prefix}_text) THEN 'invalid_utf8' END")
+    kind = (
+        f"CASE WHEN lower({side}.observedContentType) LIKE '%csv%' THEN 'csv' "
+        f"WHEN lower({side}.observedContentType) LIKE '%jsonl%' "
+        f"OR lower({side}.observedContentType) LIKE '%json-lines%' "
+        f"OR lower({side}.observedContentType) LIKE '%jsonlines%' THEN 'jsonl' "
+        f"WHEN lower({side}.observedContentType) LIKE '%json%' THEN 'json' "
+        f"WHEN ltrim({prefix}_text) LIKE '{{%' OR ltrim({prefix}_text) LIKE '[%' THEN 'json' ELSE 'csv' END"
+    )
+    error = (
+        f"CASE WHEN {side} IS NULL THEN NULL "
+        f"WHEN {side}.data IS NULL THEN 'missing_capture_data' "
+        f"WHEN {enc} NOT IN ('CSV', 'JSON', 'BASE64') OR {enc} IS NULL THEN 'unsupported_encoding' "
+        f"WHEN {enc} = 'BASE64' AND NOT regexp_replace({side}.data, '\\\\s', '') RLIKE '{_STRICT_BASE64}' "
+        f"THEN 'invalid_base64' "
+        f"WHEN NOT is_valid_utf8({prefix}_text) THEN 'invalid_utf8' END"
+    )
     json_records = P.json_payload_records(f"{prefix}_text", cfg.records_attribute, cfg.layout)
-    texts = (f"CASE WHEN {prefix}_kind = 'json' THEN {json_records} "
-             f"ELSE {P.split_lines(f'{prefix}_text')} END")
+    texts = f"CASE WHEN {prefix}_kind = 'json' THEN {json_records} ELSE {P.split_lines(f'{prefix}_text')} END"
+
     def entries(texts: str) -> str:
-        return (f"transform({texts}, r -> CASE WHEN {prefix}_kind = 'csv' "
-                f"THEN {P.positional_entries(P.csv_values('r'))} "
-                f"ELSE {P.json_record_entries('r', cfg.features_attribute)} END)")
+        return (
+            f"transform({texts}, r -> CASE WHEN {prefix}_kind = 'csv' "
+            f"THEN {P.positional_entries(P.csv_values('r'))} "
+            f"ELSE {P.json_record_entries('r', cfg.features_attribute)} END)"
+        )
 
     # A one-key columnar object ({"median_house_value": [a, b]}) is only recognisable next to
     # the other side's record count, so its columnar split is kept as an alternative.
-    alt_texts = (f"CASE WHEN {prefix}_kind = 'json' AND size({prefix}_texts) = 1 THEN "
-                 f"{P.columnar_records(f'{prefix}_text', 1)} END") if cfg.layout == "auto" else "NULL"
+    alt_texts = (
+        (
+            f"CASE WHEN {prefix}_kind = 'json' AND size({prefix}_texts) = 1 THEN "
+            f"{P.columnar_records(f'{prefix}_text', 1)} END"
+        )
+        if cfg.layout == "auto"
+        else "NULL"
+    )
     return [
         f"{text} AS {prefix}_text",
         f"{kind} AS {prefix}_kind",
@@ -77,12 +90,18 @@ def capture_records(spark: SparkSession, files: list[str], config: DatasetConfig
     """
     from pyspark.sql import functions as F
 
-    lines = spark.read.text(files).select(F.col("value").alias("line"), F.col("_metadata.file_path").alias("source_file"))
+    lines = spark.read.text(files).select(
+        F.col("value").alias("line"), F.col("_metadata.file_path").alias("source_file")
+    )
     parsed = lines.selectExpr(
-        "line", "source_file",
-        f"from_json(line, '{CAPTURE_SCHEMA}', map('mode', 'PERMISSIVE', 'columnNameOfCorruptRecord', '_corrupt_record')) AS env",
+        "line",
+        "source_file",
+        f"from_json(line, '{CAPTURE_SCHEMA}', "
+        "map('mode', 'PERMISSIVE', 'columnNameOfCorruptRecord', '_corrupt_record')) AS env",
     ).selectExpr(
-        "line", "source_file", "env",
+        "line",
+        "source_file",
+        "env",
         "coalesce(env.captureData.endpointInput, env.captureData.batchTransformOutput) AS in_side",
         "env.captureData.endpointOutput AS out_side" if config.capture_output else f"cast(null as {_SIDE}) AS out_side",
     )
@@ -94,49 +113,81 @@ def capture_records(spark: SparkSession, files: list[str], config: DatasetConfig
     parsed = barrier(parsed.selectExpr("*", *in_cols[4:], *out_cols[4:]))
     # Use a side's one-key columnar reading when that makes both sides' record counts agree.
     for side, other in (("in", "out"), ("out", "in")):
-        parsed = parsed.withColumn(f"{side}_records", F.expr(
-            f"CASE WHEN {side}_records IS NOT NULL AND {other}_records IS NOT NULL "
-            f"AND size({side}_records) != size({other}_records) AND {side}_alt IS NOT NULL "
-            f"AND size({side}_alt) = size({other}_records) THEN {side}_alt ELSE {side}_records END"))
+        parsed = parsed.withColumn(
+            f"{side}_records",
+            F.expr(
+                f"CASE WHEN {side}_records IS NOT NULL AND {other}_records IS NOT NULL "
+                f"AND size({side}_records) != size({other}_records) AND {side}_alt IS NOT NULL "
+                f"AND size({side}_alt) = size({other}_records) THEN {side}_alt ELSE {side}_records END"
+            ),
+        )
     parsed = barrier(parsed)
     line_error = (
         "CASE WHEN NOT is_valid_utf8(line) THEN 'invalid_utf8' "
         "WHEN env IS NULL OR env._corrupt_record IS NOT NULL THEN 'malformed_json' "
         "WHEN env.captureData IS NULL OR (in_side IS NULL AND out_side IS NULL) THEN 'missing_capture_data' "
         "WHEN in_error IS NOT NULL THEN in_error WHEN out_error IS NOT NULL THEN out_error "
-        "WHEN exists(coalesce(in_records, array()), r -> r IS NULL) OR exists(coalesce(out_records, array()), r -> r IS NULL) "
+        "WHEN exists(coalesce(in_records, array()), r -> r IS NULL) "
+        "OR exists(coalesce(out_records, array()), r -> r IS NULL) "
         "OR (in_side IS NOT NULL AND in_records IS NULL) OR (out_side IS NOT NULL AND out_records IS NULL) "
         "THEN 'malformed_payload' "
         "WHEN in_records IS NOT NULL AND out_records IS NOT NULL AND size(in_records) != size(out_records) "
         "THEN 'record_count_mismatch' END"
     )
     paired = parsed.selectExpr(
-        "source_file", "line", f"{line_error} AS error",
-        "env.eventMetadata.eventId AS event_id", "env.eventMetadata.inferenceId AS inference_id",
+        "source_file",
+        "line",
+        f"{line_error} AS error",
+        "env.eventMetadata.eventId AS event_id",
+        "env.eventMetadata.inferenceId AS inference_id",
         "env.eventMetadata.inferenceTime AS inference_time_raw",
-        "in_records", "out_records",
+        "in_records",
+        "out_records",
     ).selectExpr(
-        "source_file", "CASE WHEN error IS NOT NULL THEN line END AS line", "error",
-        "event_id", "inference_id", "inference_time_raw",
+        "source_file",
+        "CASE WHEN error IS NOT NULL THEN line END AS line",
+        "error",
+        "event_id",
+        "inference_id",
+        "inference_time_raw",
         # a failed line still yields exactly one row so that it is counted and sampled
-        "CASE WHEN error IS NOT NULL THEN array(named_struct('i', cast(null as " + P.ENTRY_TYPE
-        + "), 'o', cast(null as " + P.ENTRY_TYPE + "))) "
+        "CASE WHEN error IS NOT NULL THEN array(named_struct('i', cast(null as "
+        + P.ENTRY_TYPE
+        + "), 'o', cast(null as "
+        + P.ENTRY_TYPE
+        + "))) "
         "ELSE transform(sequence(0, greatest(size(coalesce(in_records, array())), "
         "size(coalesce(out_records, array()))) - 1), k -> named_struct('i', in_records[k], 'o', out_records[k])) "
         "END AS pairs",
     )
-    records = barrier(paired).selectExpr(
-        "source_file", "line", "error", "event_id", "inference_id", "inference_time_raw",
-        "posexplode_outer(pairs) AS (record_index, pair)",
-    ).where("error IS NOT NULL OR pair IS NOT NULL")
+    records = (
+        barrier(paired)
+        .selectExpr(
+            "source_file",
+            "line",
+            "error",
+            "event_id",
+            "inference_id",
+            "inference_time_raw",
+            "posexplode_outer(pairs) AS (record_index, pair)",
+        )
+        .where("error IS NOT NULL OR pair IS NOT NULL")
+    )
     start_first = config.output_position == "START"
     first, second = ("pair.o", "pair.i") if start_first else ("pair.i", "pair.o")
-    first_names, second_names = ((config.output.names, config.input.names) if start_first
-                                 else (config.input.names, config.output.names))
+    first_names, second_names = (
+        (config.output.names, config.input.names) if start_first else (config.input.names, config.output.names)
+    )
     return records.selectExpr(
-        "source_file", "line", "error", "event_id", "inference_id", "inference_time_raw",
+        "source_file",
+        "line",
+        "error",
+        "event_id",
+        "inference_id",
+        "inference_time_raw",
         "cast(record_index as int) AS record_index",
-        f"{_signature('pair.i')} AS in_count", f"{_signature('pair.o')} AS out_count",
+        f"{_signature('pair.i')} AS in_count",
+        f"{_signature('pair.o')} AS out_count",
         f"CASE WHEN error IS NULL THEN {P.name_fields(first, second, first_names, second_names, start_first)} "
         "END AS fields",
     )
@@ -154,10 +205,13 @@ def barrier(frame: DataFrame) -> DataFrame:
 
     columns = frame.columns
     return frame.select(F.explode(F.array(F.struct(*columns))).alias("_stage")).select(
-        *[F.col("_stage").getField(c).alias(c) for c in columns])
+        *[F.col("_stage").getField(c).alias(c) for c in columns]
+    )
 
 
 def _signature(entries: str) -> str:
     """Number of positional values of a side, -1 when keyed, null when the side is absent."""
-    return (f"CASE WHEN {entries} IS NULL THEN NULL "
-            f"WHEN exists({entries}, e -> e.key IS NOT NULL) THEN -1 ELSE size({entries}) END")
+    return (
+        f"CASE WHEN {entries} IS NULL THEN NULL "
+        f"WHEN exists({entries}, e -> e.key IS NOT NULL) THEN -1 ELSE size({entries}) END"
+    )

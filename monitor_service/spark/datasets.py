@@ -19,8 +19,13 @@ if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
     from pyspark.sql.types import StructType
 
-_META = ("cast(null as string) AS event_id", "cast(null as string) AS inference_id",
-         "cast(null as string) AS inference_time_raw", "0 AS record_index", "cast(null as int) AS out_count")
+_META = (
+    "cast(null as string) AS event_id",
+    "cast(null as string) AS inference_id",
+    "cast(null as string) AS inference_time_raw",
+    "0 AS record_index",
+    "cast(null as int) AS out_count",
+)
 
 
 def csv_header(first_file: str, delimiter: str) -> list[str]:
@@ -33,19 +38,24 @@ def csv_header(first_file: str, delimiter: str) -> list[str]:
         first = handle.readline().rstrip("\r\n")
     names = next(csv.reader([first], delimiter=delimiter), [])
     if not names or any(not n.strip() for n in names):
-        raise InputError(f"the header line of {first_file} has empty column names: {first[:200]!r}",
-                         hint="fix the header or read without --header")
+        raise InputError(
+            f"the header line of {first_file} has empty column names: {first[:200]!r}",
+            hint="fix the header or read without --header",
+        )
     duplicated = sorted({n for n in names if names.count(n) > 1})
     if duplicated:
-        raise InputError(f"the header line of {first_file} repeats column names {duplicated}",
-                         hint="rename the duplicated columns")
+        raise InputError(
+            f"the header line of {first_file} repeats column names {duplicated}", hint="rename the duplicated columns"
+        )
     return names
 
 
 def _text_lines(spark: SparkSession, files: list[str]) -> DataFrame:
     from pyspark.sql import functions as F
 
-    return spark.read.text(files).select(F.col("value").alias("line"), F.col("_metadata.file_path").alias("source_file"))
+    return spark.read.text(files).select(
+        F.col("value").alias("line"), F.col("_metadata.file_path").alias("source_file")
+    )
 
 
 def csv_records(spark: SparkSession, files: list[str], config: DatasetConfig) -> tuple[DataFrame, list[str] | None]:
@@ -62,9 +72,13 @@ def csv_records(spark: SparkSession, files: list[str], config: DatasetConfig) ->
     values = P.positional_entries(P.csv_values("line", config.csv_delimiter))
     error = "CASE WHEN NOT is_valid_utf8(line) THEN 'invalid_utf8' END"
     return lines.selectExpr(
-        "source_file", f"CASE WHEN {error} IS NOT NULL THEN line END AS line", f"{error} AS error", *_META,
+        "source_file",
+        f"CASE WHEN {error} IS NOT NULL THEN line END AS line",
+        f"{error} AS error",
+        *_META,
         f"CASE WHEN {error} IS NULL THEN size({values}) END AS in_count",
-        f"CASE WHEN {error} IS NULL THEN {P.name_fields(values, 'cast(null as ' + P.ENTRY_TYPE + ')', names, None, False)} "
+        f"CASE WHEN {error} IS NULL THEN "
+        f"{P.name_fields(values, 'cast(null as ' + P.ENTRY_TYPE + ')', names, None, False)} "
         "END AS fields",
     ), names
 
@@ -72,13 +86,15 @@ def csv_records(spark: SparkSession, files: list[str], config: DatasetConfig) ->
 def jsonl_records(spark: SparkSession, files: list[str], config: DatasetConfig) -> DataFrame:
     """Rows of a JSON Lines dataset: each line one record, objects flattened to dotted names."""
     entries = P.json_record_entries("line", config.input.features_attribute)
-    error = ("CASE WHEN NOT is_valid_utf8(line) THEN 'invalid_utf8' "
-             f"WHEN {entries} IS NULL THEN 'malformed_json' END")
+    error = f"CASE WHEN NOT is_valid_utf8(line) THEN 'invalid_utf8' WHEN {entries} IS NULL THEN 'malformed_json' END"
     signature = f"CASE WHEN exists({entries}, e -> e.key IS NOT NULL) THEN -1 ELSE size({entries}) END"
     no_entries = "cast(null as " + P.ENTRY_TYPE + ")"
     rows = _text_lines(spark, files).where("trim(line) != ''").selectExpr("source_file", "line", f"{error} AS error")
     return rows.selectExpr(
-        "source_file", "CASE WHEN error IS NOT NULL THEN line END AS line", "error", *_META,
+        "source_file",
+        "CASE WHEN error IS NOT NULL THEN line END AS line",
+        "error",
+        *_META,
         f"CASE WHEN error IS NULL THEN {signature} END AS in_count",
         f"CASE WHEN error IS NULL THEN {P.name_fields(entries, no_entries, config.input.names, None, False)} "
         "END AS fields",
@@ -109,17 +125,23 @@ def parquet_records(spark: SparkSession, files: list[str]) -> DataFrame:
     try:
         frame = spark.read.parquet(*files)
     except Exception as exc:  # Spark raises AnalysisException / Py4J errors for unreadable files
-        raise InputError(f"cannot read Parquet input {files[0]}{' and others' if len(files) > 1 else ''}: "
-                         f"{str(exc).splitlines()[0]}", hint="check that the files are Parquet") from exc
+        raise InputError(
+            f"cannot read Parquet input {files[0]}{' and others' if len(files) > 1 else ''}: "
+            f"{str(exc).splitlines()[0]}",
+            hint="check that the files are Parquet",
+        ) from exc
     leaves = _leaf_columns(frame.schema)
     fields = "array(" + ", ".join(f"named_struct('name', {P.sql_string(n)}, 'value', {e})" for n, e in leaves) + ")"
     return frame.select(F.col("_metadata.file_path").alias("source_file"), F.expr(fields).alias("fields")).selectExpr(
-        "source_file", "cast(null as string) AS line", "cast(null as string) AS error", *_META,
-        "-1 AS in_count", "fields",
+        "source_file",
+        "cast(null as string) AS line",
+        "cast(null as string) AS error",
+        *_META,
+        "-1 AS in_count",
+        "fields",
     )
 
 
 def suffixes_for(fmt: str) -> tuple[str, ...] | None:
     """File endings to pick from a folder, so stray files (READMEs, manifests) are not read."""
     return {"parquet": (".parquet",), "capture": (".jsonl", ".json", ".jsonl.gz", ".json.gz")}.get(fmt)
-

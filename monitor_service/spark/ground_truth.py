@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from monitor_service.errors import InputError
 from monitor_service.spark import payloads as P
 from monitor_service.spark.sources import resolve_input
 
@@ -49,9 +50,14 @@ class GroundTruthStats:
         return self.usable - self.distinct_ids
 
     def as_metrics(self) -> dict[str, float | None]:
-        return {"label_lines": self.lines, "labels_malformed": self.malformed, "labels_late": self.late,
-                "labels_usable": self.usable, "labels_superseded": self.superseded,
-                "labelled_ids": self.distinct_ids}
+        return {
+            "label_lines": self.lines,
+            "labels_malformed": self.malformed,
+            "labels_late": self.late,
+            "labels_usable": self.usable,
+            "labels_superseded": self.superseded,
+            "labelled_ids": self.distinct_ids,
+        }
 
 
 @dataclass
@@ -92,45 +98,81 @@ def _record_stages(data: str, encoding: str) -> list[str]:
     ]
 
 
+def _label_files(path: str) -> list[str]:
+    """The files under `path`; an existing but empty folder means no label has arrived yet."""
+    import fsspec
+
+    try:
+        return resolve_input(path).files
+    except InputError:
+        fs, root = fsspec.core.url_to_fs(path)
+        if fs.isdir(root):
+            return []
+        raise
+
+
 def read_ground_truth(spark: SparkSession, path: str, execution_time: datetime) -> GroundTruthRead:
     """Read every ground-truth file under `path` and keep the latest label per id."""
     from pyspark.sql import functions as F
 
-    files = resolve_input(path).files
-    lines = spark.read.text(files).select(
-        F.col("value").alias("line"),
-        F.col("_metadata.file_path").alias("file_path"),
-        F.col("_metadata.file_block_start").alias("block_start"),
-        F.col("_metadata.file_modification_time").alias("modified_at"),
-        F.monotonically_increasing_id().alias("position"),
-    ).where(F.trim("line") != "")
+    files = _label_files(path)
+    if files:
+        lines = (
+            spark.read.text(files)
+            .select(
+                F.col("value").alias("line"),
+                F.col("_metadata.file_path").alias("file_path"),
+                F.col("_metadata.file_block_start").alias("block_start"),
+                F.col("_metadata.file_modification_time").alias("modified_at"),
+                F.monotonically_increasing_id().alias("position"),
+            )
+            .where(F.trim("line") != "")
+        )
+    else:
+        lines = spark.createDataFrame(
+            [], "line string, file_path string, block_start long, modified_at timestamp, position long"
+        )
     hour = [F.regexp_extract("file_path", _HOUR_FOLDER, i) for i in range(1, 5)]
-    folder_hour = F.try_to_timestamp(F.concat_ws(" ", F.concat_ws("-", *hour[:3]), hour[3]),
-                                     F.lit("yyyy-MM-dd HH"))
+    folder_hour = F.try_to_timestamp(F.concat_ws(" ", F.concat_ws("-", *hour[:3]), hour[3]), F.lit("yyyy-MM-dd HH"))
     parsed = lines.select(
         "*",
         F.from_json("line", GROUND_TRUTH_SCHEMA).alias("env"),
         F.coalesce(folder_hour + F.expr("INTERVAL 1 HOUR"), F.col("modified_at")).alias("available_at"),
     ).select(
-        "file_path", "block_start", "position", "available_at",
+        "file_path",
+        "block_start",
+        "position",
+        "available_at",
         F.coalesce(F.col("env.eventMetadata.eventId"), F.col("env.eventMetadata.inferenceId")).alias("key"),
         F.col("env.groundTruthData.data").alias("data"),
         F.col("env.groundTruthData.encoding").alias("encoding"),
     )
     for stage in _record_stages("data", "encoding"):
         parsed = parsed.selectExpr("*", stage)
-    valid = (F.col("key").isNotNull() & F.col("data").isNotNull() & F.col("records").isNotNull()
-             & (F.size("records") > 0) & ~F.exists("records", lambda r: r.isNull() | (F.size(r) == 0)))
-    status = (F.when(~valid, F.lit("malformed"))
-              .when(F.col("available_at") > F.lit(execution_time), F.lit("late"))
-              .otherwise(F.lit("ok")))
+    valid = (
+        F.col("key").isNotNull()
+        & F.col("data").isNotNull()
+        & F.col("records").isNotNull()
+        & (F.size("records") > 0)
+        & ~F.exists("records", lambda r: r.isNull() | (F.size(r) == 0))
+    )
+    status = (
+        F.when(~valid, F.lit("malformed"))
+        .when(F.col("available_at") > F.lit(execution_time), F.lit("late"))
+        .otherwise(F.lit("ok"))
+    )
     lines_df = parsed.withColumn("status", status)
     order = F.struct("available_at", "file_path", "block_start", "position")
-    latest = (lines_df.where(F.col("status") == "ok").groupBy("key")
-              .agg(F.max_by(F.struct("records", "data", "encoding", "available_at"), order).alias("w")))
+    latest = (
+        lines_df.where(F.col("status") == "ok")
+        .groupBy("key")
+        .agg(F.max_by(F.struct("records", "data", "encoding", "available_at"), order).alias("w"))
+    )
     labels = latest.select(
-        "key", F.posexplode("w.records").alias("record_index", "gt_fields"),
-        F.col("w.data").alias("gt_data"), F.col("w.encoding").alias("gt_encoding"),
+        "key",
+        F.posexplode("w.records").alias("record_index", "gt_fields"),
+        F.col("w.data").alias("gt_data"),
+        F.col("w.encoding").alias("gt_encoding"),
         F.col("w.available_at").alias("gt_available_at"),
     ).withColumn("record_index", F.col("record_index").cast("int"))
     return GroundTruthRead(lines=lines_df, labels=labels)

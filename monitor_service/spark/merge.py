@@ -56,13 +56,20 @@ def write_merged(merged: DataFrame, output_dir: str, execution_time: datetime) -
             F.col("record_index").alias("recordIndex"),
         ).alias("eventMetadata"),
         F.lit("0").alias("eventVersion"),
-        F.struct(F.col("gt_data").alias("data"),
-                 F.col("gt_encoding").alias("encoding")).alias("groundTruthData"),
-        F.struct(F.struct(F.to_json(F.map_from_entries("fields")).alias("data"),
-                          F.lit("JSON").alias("encoding")).alias("flattenedRecord")).alias("captureData"),
+        F.struct(F.col("gt_data").alias("data"), F.col("gt_encoding").alias("encoding")).alias("groundTruthData"),
+        F.struct(
+            F.struct(F.to_json(F.map_from_entries("fields")).alias("data"), F.lit("JSON").alias("encoding")).alias(
+                "flattenedRecord"
+            )
+        ).alias("captureData"),
     )
-    (merged.where("has_label").select(F.to_json(record).alias("value"))
-     .write.mode("overwrite").option("compression", "none").text(target))
+    (
+        merged.where("has_label")
+        .select(F.to_json(record).alias("value"))
+        .write.mode("overwrite")
+        .option("compression", "none")
+        .text(target)
+    )
     _rename_parts(target)
     return target
 

@@ -15,7 +15,7 @@ Exactness of the curves and AUC: when the window has at most `MAX_EXACT_GROUPS` 
 equals scikit-learn's `roc_auc_score` up to float rounding. Larger windows are re-grouped into
 `GRID_BINS` equal-width score cells; records in one cell are treated as tied, which moves AUC
 by at most half the share of positive/negative pairs that share a cell (reported as
-`auc_max_grid_error`, typically < 1e-4).
+`auc_max_grid_error` in summary.json, typically < 1e-4; counts and other metrics stay exact).
 
 Record states: `labelled` (prediction and label usable), `unlabelled` (no ground truth yet:
 counted, and estimated by CBPE), `invalid_inference`, `invalid_probability`, `invalid_label`
@@ -81,12 +81,14 @@ def canonical_label(value: Column) -> Column:
     text = F.trim(value)
     number = text.try_cast("double")
     integral = number.isNotNull() & (number == F.floor(number)) & (F.abs(number) < 1e15)
-    return (F.when(value.isNull() | (text == ""), F.lit(None).cast("string"))
-            .when(F.lower(text) == "true", F.lit(POSITIVE_LABEL))
-            .when(F.lower(text) == "false", F.lit(NEGATIVE_LABEL))
-            .when(integral, number.cast("bigint").cast("string"))
-            .when(number.isNotNull(), number.cast("string"))
-            .otherwise(text))
+    return (
+        F.when(value.isNull() | (text == ""), F.lit(None).cast("string"))
+        .when(F.lower(text) == "true", F.lit(POSITIVE_LABEL))
+        .when(F.lower(text) == "false", F.lit(NEGATIVE_LABEL))
+        .when(integral, number.cast("bigint").cast("string"))
+        .when(number.isNotNull(), number.cast("string"))
+        .otherwise(text)
+    )
 
 
 def row_key(df: DataFrame) -> Column:
@@ -123,33 +125,42 @@ def prepare(df: DataFrame, attrs: ModelQualityAttributes, truth_fields: str = "f
         score = F.lit(None).cast("double")
     else:
         label = canonical_label(truth_raw)
-        score = (locate("fields", attrs.probability_attribute).try_cast("double")
-                 if attrs.probability_attribute else F.lit(None).cast("double"))
+        score = (
+            locate("fields", attrs.probability_attribute).try_cast("double")
+            if attrs.probability_attribute
+            else F.lit(None).cast("double")
+        )
         if attrs.inference_attribute is not None:
             prediction = canonical_label(locate("fields", attrs.inference_attribute))
         else:
             prediction = F.when(score >= attrs.probability_threshold, F.lit(POSITIVE_LABEL)).otherwise(
-                F.when(score.isNotNull(), F.lit(NEGATIVE_LABEL)))
+                F.when(score.isNotNull(), F.lit(NEGATIVE_LABEL))
+            )
     classes = [POSITIVE_LABEL, NEGATIVE_LABEL]
     bad_prediction = prediction.isNull() | (~prediction.isin(classes) if binary else F.lit(False))
     bad_label = label.isNull() | (~label.isin(classes) if binary else F.lit(False))
     checks: list[tuple[Column, str]] = []
     if attrs.probability_attribute and not regression:
         checks.append((score.isNull() | F.isnan(score), "invalid_probability"))
-    checks += [(bad_prediction, "invalid_inference"), (~has_truth, "unlabelled"),
-               (bad_label, "invalid_label")]
+    checks += [(bad_prediction, "invalid_inference"), (~has_truth, "unlabelled"), (bad_label, "invalid_label")]
     state = F.lit("labelled")
     for condition, name in reversed(checks):  # the first matching check names the state
         state = F.when(condition, F.lit(name)).otherwise(state)
     key = row_key(df)
     usable = F.col("state").isin("labelled", "unlabelled")
-    return (df.select(state.alias("state"), prediction.alias("prediction"), label.alias("label"),
-                      score.alias("score"), *[in_subsample(key, k).alias(f"s{k}") for k in range(SUBSAMPLES)])
-            .select("state",
-                    F.when(usable, F.col("prediction")).alias("prediction"),
-                    F.when(F.col("state") == "labelled", F.col("label")).alias("label"),
-                    F.when(usable, F.col("score")).alias("score"),
-                    *[f"s{k}" for k in range(SUBSAMPLES)]))
+    return df.select(
+        state.alias("state"),
+        prediction.alias("prediction"),
+        label.alias("label"),
+        score.alias("score"),
+        *[in_subsample(key, k).alias(f"s{k}") for k in range(SUBSAMPLES)],
+    ).select(
+        "state",
+        F.when(usable, F.col("prediction")).alias("prediction"),
+        F.when(F.col("state") == "labelled", F.col("label")).alias("label"),
+        F.when(usable, F.col("score")).alias("score"),
+        *[f"s{k}" for k in range(SUBSAMPLES)],
+    )
 
 
 @dataclass
@@ -194,8 +205,10 @@ def aggregate(prepared: DataFrame, attrs: ModelQualityAttributes) -> WindowAggre
 def _weight_sums() -> list[Column]:
     from pyspark.sql import functions as F
 
-    return [F.count(F.lit(1)).alias("n"),
-            *[F.sum(F.col(f"s{k}").cast("long")).alias(f"n{k}") for k in range(SUBSAMPLES)]]
+    return [
+        F.count(F.lit(1)).alias("n"),
+        *[F.sum(F.col(f"s{k}").cast("long")).alias(f"n{k}") for k in range(SUBSAMPLES)],
+    ]
 
 
 def _states(rows: list[Any]) -> dict[str, int]:
@@ -222,8 +235,11 @@ def _binary(prepared: DataFrame, with_scores: bool) -> WindowAggregates:
             width = (hi - lo) / GRID_BINS or 1.0
             cell = F.least(F.floor((F.col("score") - lo) / width), F.lit(GRID_BINS - 1))
             upper = F.least(F.lit(lo) + (cell + 1) * width, F.lit(hi)).alias("score")
-            rows = (grouped.groupBy("state", upper, "prediction", "label")
-                    .agg(*[F.sum(w).alias(w) for w in WEIGHTS]).collect())
+            rows = (
+                grouped.groupBy("state", upper, "prediction", "label")
+                .agg(*[F.sum(w).alias(w) for w in WEIGHTS])
+                .collect()
+            )
             binned = True
     finally:
         grouped.unpersist()
@@ -236,8 +252,10 @@ def _binary(prepared: DataFrame, with_scores: bool) -> WindowAggregates:
         if binned and inputs[0].scores is not None:
             out.auc_max_grid_error = tie_error_bound(inputs[0].scores)
     if with_scores and unlabelled:
-        out.unlabelled_scores = [[(float(r["score"]), r["prediction"] == POSITIVE_LABEL, float(r[w] or 0))
-                                  for r in unlabelled] for w in WEIGHTS]
+        out.unlabelled_scores = [
+            [(float(r["score"]), r["prediction"] == POSITIVE_LABEL, float(r[w] or 0)) for r in unlabelled]
+            for w in WEIGHTS
+        ]
     return out
 
 
@@ -251,17 +269,17 @@ def _binary_inputs(rows: list[Any], weight: str, with_scores: bool) -> BinaryInp
             positive = r["label"] == POSITIVE_LABEL
             hist_rows.append((float(r["score"]), w if positive else 0.0, 0.0 if positive else w))
     pos, neg = POSITIVE_LABEL, NEGATIVE_LABEL
-    counts = BinaryCounts(tp=cells[(pos, pos)], fp=cells[(pos, neg)],
-                          fn=cells[(neg, pos)], tn=cells[(neg, neg)])
+    counts = BinaryCounts(tp=cells[(pos, pos)], fp=cells[(pos, neg)], fn=cells[(neg, pos)], tn=cells[(neg, neg)])
     return BinaryInputs(counts, ScoreHistogram.from_rows(hist_rows) if with_scores else None)
 
 
 def _multiclass(prepared: DataFrame) -> WindowAggregates:
-    rows = (prepared.groupBy("state", "prediction", "label").agg(*_weight_sums())
-            .limit(MAX_CLASS_PAIRS + 1).collect())
+    rows = prepared.groupBy("state", "prediction", "label").agg(*_weight_sums()).limit(MAX_CLASS_PAIRS + 1).collect()
     if len(rows) > MAX_CLASS_PAIRS:
-        raise InputError(f"more than {MAX_CLASS_PAIRS} (prediction, label) pairs in a multiclass window",
-                         hint="check --inference-attribute/--ground-truth-attribute, or use Regression")
+        raise InputError(
+            f"more than {MAX_CLASS_PAIRS} (prediction, label) pairs in a multiclass window",
+            hint="check --inference-attribute/--ground-truth-attribute, or use Regression",
+        )
     out = WindowAggregates("MulticlassClassification", _states(rows))
     labelled = [r for r in rows if r["state"] == "labelled"]
     if labelled:
@@ -280,17 +298,21 @@ def _regression(prepared: DataFrame) -> WindowAggregates:
     from pyspark.sql import functions as F
 
     error = F.col("prediction") - F.col("label")
-    exprs = [F.count(F.when(F.col("state") == s, 1)).alias(f"state_{s}")
-             for s in ("labelled", "unlabelled", "invalid_inference", "invalid_label")]
+    exprs = [
+        F.count(F.when(F.col("state") == s, 1)).alias(f"state_{s}")
+        for s in ("labelled", "unlabelled", "invalid_inference", "invalid_label")
+    ]
     for i, member in enumerate([F.lit(True), *[F.col(f"s{k}") for k in range(SUBSAMPLES)]]):
         ok = (F.col("state") == "labelled") & member
-        exprs += [F.count(F.when(ok, 1)).alias(f"n_{i}"),
-                  F.sum(F.when(ok, F.abs(error))).alias(f"abs_{i}"),
-                  F.sum(F.when(ok, error * error)).alias(f"sq_{i}"),
-                  F.var_pop(F.when(ok, F.col("label"))).alias(f"var_{i}")]
+        exprs += [
+            F.count(F.when(ok, 1)).alias(f"n_{i}"),
+            F.sum(F.when(ok, F.abs(error))).alias(f"abs_{i}"),
+            F.sum(F.when(ok, error * error)).alias(f"sq_{i}"),
+            F.var_pop(F.when(ok, F.col("label"))).alias(f"var_{i}"),
+        ]
     row = prepared.agg(*exprs).first()
     assert row is not None
-    states = {k[len("state_"):]: int(v) for k, v in row.asDict().items() if k.startswith("state_") and v}
+    states = {k[len("state_") :]: int(v) for k, v in row.asDict().items() if k.startswith("state_") and v}
     out = WindowAggregates("Regression", states)
     if out.labelled:
         inputs = []
@@ -298,8 +320,13 @@ def _regression(prepared: DataFrame) -> WindowAggregates:
             n = float(row[f"n_{i}"])
             var = row[f"var_{i}"]
             sst = float(var) * n if var is not None else math.nan
-            inputs.append(RegressionInputs(n=n, sum_abs_error=float(row[f"abs_{i}"] or 0.0),
-                                           sum_squared_error=float(row[f"sq_{i}"] or 0.0),
-                                           total_sum_squares=sst))
+            inputs.append(
+                RegressionInputs(
+                    n=n,
+                    sum_abs_error=float(row[f"abs_{i}"] or 0.0),
+                    sum_squared_error=float(row[f"sq_{i}"] or 0.0),
+                    total_sum_squares=sst,
+                )
+            )
         out.full, out.subsamples = inputs[0], inputs[1:]
     return out

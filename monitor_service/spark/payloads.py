@@ -36,9 +36,11 @@ def split_lines(text: str) -> str:
 def csv_values(record: str, delimiter: str = ",") -> str:
     """Split one CSV row into values, honouring double quotes only when the row has any."""
     delim = re.escape(delimiter).replace("\\", "\\\\")
-    quoted_split = f"split({record}, '{delim}(?=(?:[^\"]*\"[^\"]*\")*[^\"]*$)')"
-    unquote = ("transform(" + quoted_split + ", v -> CASE WHEN v LIKE '\"%\"' AND length(v) >= 2 "
-               "THEN replace(substring(v, 2, length(v) - 2), '\"\"', '\"') ELSE v END)")
+    quoted_split = f'split({record}, \'{delim}(?=(?:[^"]*"[^"]*")*[^"]*$)\')'
+    unquote = (
+        "transform(" + quoted_split + ", v -> CASE WHEN v LIKE '\"%\"' AND length(v) >= 2 "
+        "THEN replace(substring(v, 2, length(v) - 2), '\"\"', '\"') ELSE v END)"
+    )
     plain = f"split({record}, '{delim}')"
     return f"CASE WHEN instr({record}, '\"') > 0 THEN {unquote} ELSE {plain} END"
 
@@ -55,18 +57,22 @@ def _flatten_once(entries: str, level: int) -> str:
     return (
         f"flatten(transform({entries}, {e} -> CASE "
         f"WHEN ltrim({e}.value) LIKE '{{%' AND {as_map} IS NOT NULL THEN "
-        f"transform(map_entries({as_map}), {x} -> named_struct('key', concat({e}.key, '.', {x}.key), 'value', {x}.value)) "
+        f"transform(map_entries({as_map}), {x} -> "
+        f"named_struct('key', concat({e}.key, '.', {x}.key), 'value', {x}.value)) "
         f"WHEN ltrim({e}.value) LIKE '[%' AND {as_list} IS NOT NULL THEN "
-        f"transform({as_list}, ({x}, {i}) -> named_struct('key', concat({e}.key, '.', cast({i} as string)), 'value', {x})) "
+        f"transform({as_list}, ({x}, {i}) -> "
+        f"named_struct('key', concat({e}.key, '.', cast({i} as string)), 'value', {x})) "
         f"ELSE array(named_struct('key', {e}.key, 'value', {e}.value)) END))"
     )
 
 
 def json_object_entries(record: str) -> str:
     """A JSON object as flattened `key -> value text` entries, top-level keys in document order."""
-    top = (f"array_sort(map_entries(from_json({record}, 'map<string,string>')), (lft, rgt) -> "
-           f"cast(array_position(json_object_keys({record}), lft.key) - "
-           f"array_position(json_object_keys({record}), rgt.key) as int))")
+    top = (
+        f"array_sort(map_entries(from_json({record}, 'map<string,string>')), (lft, rgt) -> "
+        f"cast(array_position(json_object_keys({record}), lft.key) - "
+        f"array_position(json_object_keys({record}), rgt.key) as int))"
+    )
     entries = f"transform({top}, t -> named_struct('key', t.key, 'value', t.value))"
     for level in range(FLATTEN_DEPTH):
         entries = _flatten_once(entries, level)
@@ -100,11 +106,14 @@ def json_payload_records(payload: str, records_attribute: str | None, layout: st
     columnar = columnar_records(payload, 1 if layout == "columnar" else 2)
     branches = [f"WHEN {text} LIKE '[%' THEN {as_list}"]
     if records_attribute:
-        attr = f"from_json({text}, 'struct<{_struct_field(records_attribute)}:array<string>>').{_struct_field(records_attribute)}"
+        field = _struct_field(records_attribute)
+        attr = f"from_json({text}, 'struct<{field}:array<string>>').{field}"
         branches.append(f"WHEN {text} LIKE '{{%' AND {attr} IS NOT NULL THEN {attr}")
     if layout != "records":
         branches.append(f"WHEN {text} LIKE '{{%' AND {columnar} IS NOT NULL THEN {columnar}")
-    branches.append(f"WHEN {text} LIKE '{{%' AND from_json({text}, 'map<string,string>') IS NOT NULL THEN array({text})")
+    branches.append(
+        f"WHEN {text} LIKE '{{%' AND from_json({text}, 'map<string,string>') IS NOT NULL THEN array({text})"
+    )
     branches.append(f"WHEN {text} LIKE '{{%' THEN {split_lines(payload)}")  # JSON Lines sent as application/json
     branches.append(f"WHEN trim({text}) = '' THEN cast(array() as array<string>)")
     branches.append(f"ELSE array({text})")
@@ -119,10 +128,14 @@ def columnar_records(payload: str, min_keys: int) -> str:
     """
     columns = f"from_json(ltrim({payload}), 'map<string,array<string>>')"
     first_len = f"size(element_at(map_values({columns}), 1))"
-    ok = (f"{columns} IS NOT NULL AND size({columns}) >= {min_keys} AND {first_len} > 0 AND "
-          f"size(array_distinct(transform(map_values({columns}), a -> size(a)))) = 1")
-    records = (f"transform(sequence(0, {first_len} - 1), i -> to_json(map_from_arrays("
-               f"map_keys({columns}), transform(map_values({columns}), a -> a[i]))))")
+    ok = (
+        f"{columns} IS NOT NULL AND size({columns}) >= {min_keys} AND {first_len} > 0 AND "
+        f"size(array_distinct(transform(map_values({columns}), a -> size(a)))) = 1"
+    )
+    records = (
+        f"transform(sequence(0, {first_len} - 1), i -> to_json(map_from_arrays("
+        f"map_keys({columns}), transform(map_values({columns}), a -> a[i]))))"
+    )
     return f"CASE WHEN {ok} THEN {records} END"
 
 
@@ -130,8 +143,9 @@ def _struct_field(name: str) -> str:
     return "`" + name.replace("`", "``") + "`"
 
 
-def name_fields(first: str, second: str, first_names: list[str] | None, second_names: list[str] | None,
-                output_first: bool) -> str:
+def name_fields(
+    first: str, second: str, first_names: list[str] | None, second_names: list[str] | None, output_first: bool
+) -> str:
     """Concatenate two sides' entries into `array<struct<name, value>>`.
 
     Positional entries take the configured names, else SageMaker's `_c{i}` by their index in the
@@ -145,10 +159,14 @@ def name_fields(first: str, second: str, first_names: list[str] | None, second_n
         positional = f"coalesce(element_at({sql_string_array(names)}, i + 1), {default})" if names else default
         key = "e.key"
         if is_output:
-            key = (f"CASE WHEN array_contains(transform(coalesce({other}, {empty}), f -> f.key), e.key) "
-                   f"THEN concat('output.', e.key) ELSE e.key END")
-        return (f"transform(coalesce({side}, {empty}), (e, i) -> named_struct("
-                f"'name', CASE WHEN e.key IS NULL THEN {positional} ELSE {key} END, 'value', e.value))")
+            key = (
+                f"CASE WHEN array_contains(transform(coalesce({other}, {empty}), f -> f.key), e.key) "
+                f"THEN concat('output.', e.key) ELSE e.key END"
+            )
+        return (
+            f"transform(coalesce({side}, {empty}), (e, i) -> named_struct("
+            f"'name', CASE WHEN e.key IS NULL THEN {positional} ELSE {key} END, 'value', e.value))"
+        )
 
     first_named = named(first, second, first_names, "0", output_first)
     second_named = named(second, first, second_names, f"size(coalesce({first}, {empty}))", not output_first)

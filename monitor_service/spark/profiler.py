@@ -30,13 +30,22 @@ _TYPE_EXPR = (
 
 def long_values(records: DataFrame) -> DataFrame:
     """`(pos, name, value, vtype, num)` for every field of every record."""
-    return records.selectExpr("posexplode(fields) AS (pos, f)").selectExpr(
-        "pos", "f.name AS name", "f.value AS value"
-    ).selectExpr(
-        "pos", "name", "value", f"{_TYPE_EXPR} AS vtype",
-    ).selectExpr(
-        "pos", "name", "value", "vtype",
-        "CASE WHEN vtype IN ('Fractional', 'Integral') THEN cast(replace(value, ' ', '') AS double) END AS num",
+    return (
+        records.selectExpr("posexplode(fields) AS (pos, f)")
+        .selectExpr("pos", "f.name AS name", "f.value AS value")
+        .selectExpr(
+            "pos",
+            "name",
+            "value",
+            f"{_TYPE_EXPR} AS vtype",
+        )
+        .selectExpr(
+            "pos",
+            "name",
+            "value",
+            "vtype",
+            "CASE WHEN vtype IN ('Fractional', 'Integral') THEN cast(replace(value, ' ', '') AS double) END AS num",
+        )
     )
 
 
@@ -45,8 +54,12 @@ def long_values(records: DataFrame) -> DataFrame:
 COMPARED_CARDINALITY_LIMIT = 1000
 
 
-def profile_records(records: DataFrame, item_count: int, domains: dict[str, list[str]] | None = None,
-                    categorical: set[str] | None = None) -> DatasetProfile:
+def profile_records(
+    records: DataFrame,
+    item_count: int,
+    domains: dict[str, list[str]] | None = None,
+    categorical: set[str] | None = None,
+) -> DatasetProfile:
     """Profile `records` (rows with `fields`) into a DatasetProfile.
 
     `domains` (analysis runs) maps a column to its baseline categorical domain; the exact number
@@ -59,7 +72,10 @@ def profile_records(records: DataFrame, item_count: int, domains: dict[str, list
     aggs = [
         F.min("pos").alias("pos"),
         F.count("value").alias("present"),
-        *[F.sum(F.when(F.col("vtype") == t, 1).otherwise(0)).alias(t) for t in ("Fractional", "Integral", "Boolean", "String")],
+        *[
+            F.sum(F.when(F.col("vtype") == t, 1).otherwise(0)).alias(t)
+            for t in ("Fractional", "Integral", "Boolean", "String")
+        ],
         F.count("num").alias("num_count"),
         F.sum("num").alias("num_sum"),
         F.min("num").alias("num_min"),
@@ -70,17 +86,26 @@ def profile_records(records: DataFrame, item_count: int, domains: dict[str, list
         F.expr("hll_sketch_agg(value)").alias("hll"),
     ]
     if domains:
-        domain_map = "map(" + ", ".join(
-            f"{sql_string(name)}, array({', '.join(sql_string(v) for v in vals) or 'cast(null as string)'})"
-            for name, vals in domains.items()) + ")"
-        aggs.append(F.sum(F.when(F.expr(f"array_contains(element_at({domain_map}, name), value)"), 1)
-                          .otherwise(0)).alias("domain_matches"))
-    rows = values.groupBy("name").agg(*aggs).withColumn(
-        "distinct", F.expr("hll_sketch_estimate(hll)")).collect()
+        domain_map = (
+            "map("
+            + ", ".join(
+                f"{sql_string(name)}, array({', '.join(sql_string(v) for v in vals) or 'cast(null as string)'})"
+                for name, vals in domains.items()
+            )
+            + ")"
+        )
+        aggs.append(
+            F.sum(F.when(F.expr(f"array_contains(element_at({domain_map}, name), value)"), 1).otherwise(0)).alias(
+                "domain_matches"
+            )
+        )
+    rows = values.groupBy("name").agg(*aggs).withColumn("distinct", F.expr("hll_sketch_estimate(hll)")).collect()
     compared = categorical or set()
     low_cardinality = [
-        r["name"] for r in rows if r["distinct"] is not None and r["distinct"] <= (
-            COMPARED_CARDINALITY_LIMIT if r["name"] in compared else CARDINALITY_THRESHOLD)
+        r["name"]
+        for r in rows
+        if r["distinct"] is not None
+        and r["distinct"] <= (COMPARED_CARDINALITY_LIMIT if r["name"] in compared else CARDINALITY_THRESHOLD)
     ]
     histograms = _histograms(values, low_cardinality)
     columns = [_column(r, item_count, histograms.get(r["name"]), domains) for r in rows]
@@ -95,15 +120,17 @@ def _histograms(values: DataFrame, names: list[str]) -> dict[str, dict[str, floa
     if not names:
         return {}
     out: dict[str, dict[str, float]] = {n: {} for n in names}
-    counted = (values.where(F.col("name").isin(names) & F.col("value").isNotNull())
-               .groupBy("name", "value").count().collect())
+    counted = (
+        values.where(F.col("name").isin(names) & F.col("value").isNotNull()).groupBy("name", "value").count().collect()
+    )
     for r in counted:
         out[r["name"]][r["value"]] = float(r["count"])
     return out
 
 
-def _column(row: object, item_count: int, histogram: dict[str, float] | None,
-            domains: dict[str, list[str]] | None) -> ColumnProfile:
+def _column(
+    row: object, item_count: int, histogram: dict[str, float] | None, domains: dict[str, list[str]] | None
+) -> ColumnProfile:
     r = row  # a pyspark Row
     present = float(r["present"])
     counts = {t: float(r[t] or 0) for t in ("Fractional", "Integral", "Boolean", "String")}
@@ -112,15 +139,25 @@ def _column(row: object, item_count: int, histogram: dict[str, float] | None,
     numeric = None
     if inferred.is_numeric and r["num_count"]:
         numeric = NumericState(
-            count=float(r["num_count"]), sum=float(r["num_sum"]), mean=float(r["num_mean"]),
-            std_dev=float(r["num_std"] or 0.0), min=float(r["num_min"]), max=float(r["num_max"]),
+            count=float(r["num_count"]),
+            sum=float(r["num_sum"]),
+            mean=float(r["num_mean"]),
+            std_dev=float(r["num_std"] or 0.0),
+            min=float(r["num_min"]),
+            max=float(r["num_max"]),
             kll=from_datasketches(r["kll"]),
         )
     return ColumnProfile(
-        name=r["name"], inferred_type=inferred,
-        num_present=present, num_missing=float(item_count) - present, type_counts=counts, numeric=numeric,
+        name=r["name"],
+        inferred_type=inferred,
+        num_present=present,
+        num_missing=float(item_count) - present,
+        type_counts=counts,
+        numeric=numeric,
         distinct_count=float(r["distinct"]) if r["distinct"] is not None else None,
         hll=bytes(r["hll"]) if r["hll"] is not None else None,
-        histogram=histogram, source="data", position=int(r["pos"]),
+        histogram=histogram,
+        source="data",
+        position=int(r["pos"]),
         domain_matches=float(r["domain_matches"]) if domains and r["domain_matches"] is not None else None,
     )

@@ -63,8 +63,14 @@ def _expected_count(summary: list[Any], column: str, names: list[str] | None) ->
     return counts.most_common(1)[0][0] if counts else None
 
 
-def finalize_records(raw: DataFrame, spec: InputSpec, quarantine_dir: str | None, described: str,
-                     output_names: list[str] | None = None, input_names: list[str] | None = None) -> ReadResult:
+def finalize_records(
+    raw: DataFrame,
+    spec: InputSpec,
+    quarantine_dir: str | None,
+    described: str,
+    output_names: list[str] | None = None,
+    input_names: list[str] | None = None,
+) -> ReadResult:
     """Count, quarantine and window-filter `raw`; raise EmptyInputError when nothing is left."""
     from pyspark import StorageLevel
     from pyspark.sql import functions as F
@@ -78,15 +84,20 @@ def finalize_records(raw: DataFrame, spec: InputSpec, quarantine_dir: str | None
         end = F.lit(window.end.replace(tzinfo=None)).cast("timestamp")
         # A broken line is charged to the window of its own inferenceTime when that can be read,
         # else of its file's hour folder, so neighbouring windows do not count it again.
-        hour = F.expr("try_to_timestamp(regexp_extract(source_file, "
-                      "'/(\\d{4}/\\d{2}/\\d{2}/\\d{2})/[^/]*$', 1), 'yyyy/MM/dd/HH')")
+        hour = F.expr(
+            "try_to_timestamp(regexp_extract(source_file, '/(\\d{4}/\\d{2}/\\d{2}/\\d{2})/[^/]*$', 1), 'yyyy/MM/dd/HH')"
+        )
         error_time = F.coalesce(time, hour)
-        state = (F.when(F.col("error").isNotNull() & error_time.isNotNull() & ((error_time < start) | (error_time >= end)),
-                        F.lit("out"))
-                 .when(F.col("error").isNotNull(), F.lit("n/a"))
-                 .when(time.isNull(), F.lit("invalid"))
-                 .when((time >= start) & (time < end), F.lit("in"))
-                 .otherwise(F.lit("out")))
+        state = (
+            F.when(
+                F.col("error").isNotNull() & error_time.isNotNull() & ((error_time < start) | (error_time >= end)),
+                F.lit("out"),
+            )
+            .when(F.col("error").isNotNull(), F.lit("n/a"))
+            .when(time.isNull(), F.lit("invalid"))
+            .when((time >= start) & (time < end), F.lit("in"))
+            .otherwise(F.lit("out"))
+        )
     rows = raw.withColumn("inference_time", time).withColumn("window_state", state)
     rows = rows.persist(StorageLevel.MEMORY_AND_DISK)
     summary = [r.asDict() for r in rows.groupBy("error", "in_count", "out_count", "window_state").count().collect()]
@@ -129,8 +140,15 @@ def finalize_records(raw: DataFrame, spec: InputSpec, quarantine_dir: str | None
     if quarantined and quarantine_dir:
         files = _write_quarantine(rows, quarantine_dir, dict(quarantined), spec, expected_in, expected_out)
     good = rows.where(F.col("reason").isNull() & (F.col("window_state") == "in")).select(*RECORD_COLUMNS)
-    result = ReadResult(df=good, records_read=total, records_valid=valid, outside_window=outside,
-                        quarantined=dict(quarantined), quarantine_files=files, _cached=rows)
+    result = ReadResult(
+        df=good,
+        records_read=total,
+        records_valid=valid,
+        outside_window=outside,
+        quarantined=dict(quarantined),
+        quarantine_files=files,
+        _cached=rows,
+    )
     if valid == 0:
         result.release()
         error = EmptyInputError(_empty_reason(described, spec, result))
@@ -148,8 +166,14 @@ def _count_mismatch(column: str, expected: int | None) -> Any:
     return F.when(value.isNotNull() & (value >= 0) & (value != expected), F.lit("field_count_mismatch"))
 
 
-def _write_quarantine(rows: DataFrame, quarantine_dir: str, counts: dict[str, int], spec: InputSpec,
-                      expected_in: int | None, expected_out: int | None) -> list[str]:
+def _write_quarantine(
+    rows: DataFrame,
+    quarantine_dir: str,
+    counts: dict[str, int],
+    spec: InputSpec,
+    expected_in: int | None,
+    expected_out: int | None,
+) -> list[str]:
     """Write counts by reason and at most `quarantine_sample_size` offending rows per reason."""
     from pyspark.sql import Window as W
     from pyspark.sql import functions as F
@@ -159,26 +183,41 @@ def _write_quarantine(rows: DataFrame, quarantine_dir: str, counts: dict[str, in
     counts_path = io.join(quarantine_dir, "counts.json")
     lines: list[str] = []
     if limit > 0:
-        ranked = (rows.where(F.col("reason").isNotNull())
-                  .withColumn("_n", F.row_number().over(W.partitionBy("reason").orderBy("source_file", "record_index")))
-                  .where(F.col("_n") <= limit)
-                  .select("reason", "source_file", "event_id", "record_index", "line", "in_count", "out_count",
-                          F.expr("transform(fields, f -> f.value)").alias("values")))
+        ranked = (
+            rows.where(F.col("reason").isNotNull())
+            .withColumn("_n", F.row_number().over(W.partitionBy("reason").orderBy("source_file", "record_index")))
+            .where(F.col("_n") <= limit)
+            .select(
+                "reason",
+                "source_file",
+                "event_id",
+                "record_index",
+                "line",
+                "in_count",
+                "out_count",
+                F.expr("transform(fields, f -> f.value)").alias("values"),
+            )
+        )
         import json
 
         for r in ranked.collect():
-            sample = {"reason": r.reason, "source_file": r.source_file, "event_id": r.event_id,
-                      "record_index": r.record_index}
+            sample = {
+                "reason": r.reason,
+                "source_file": r.source_file,
+                "event_id": r.event_id,
+                "record_index": r.record_index,
+            }
             if r.line is not None:
                 sample["line"] = r.line[:MAX_SAMPLE_CHARS]
             if r.reason == "field_count_mismatch":
-                sample["detail"] = (f"input has {r.in_count} fields (expected {expected_in}), "
-                                    f"output has {r.out_count} fields (expected {expected_out})")
+                sample["detail"] = (
+                    f"input has {r.in_count} fields (expected {expected_in}), "
+                    f"output has {r.out_count} fields (expected {expected_out})"
+                )
                 sample["values"] = list(r["values"] or [])
             lines.append(json.dumps(sample, ensure_ascii=False))
         io.write_text_atomic(samples_path, "\n".join(lines) + ("\n" if lines else ""))
-    io.write_json_atomic(counts_path, {"total": sum(counts.values()), "by_reason": counts,
-                                       "sampled_per_reason": limit})
+    io.write_json_atomic(counts_path, {"total": sum(counts.values()), "by_reason": counts, "sampled_per_reason": limit})
     return [counts_path, samples_path] if limit > 0 else [counts_path]
 
 

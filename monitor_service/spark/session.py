@@ -30,8 +30,12 @@ LOCAL_CONF: dict[str, str] = {
 }
 
 
-def get_session(master: str | None = None, app_name: str = "monitor-service",
-                conf: dict[str, str] | None = None, progress: bool = False) -> SparkSession:
+def get_session(
+    master: str | None = None,
+    app_name: str = "monitor-service",
+    conf: dict[str, str] | None = None,
+    progress: bool = False,
+) -> SparkSession:
     """Return the active session or build one; `master=None` keeps what spark-submit set."""
     from pyspark.sql import SparkSession
 

@@ -71,8 +71,9 @@ def resolve_input(path: str, window: Window | None = None, suffixes: tuple[str, 
     try:
         fs, root = fsspec.core.url_to_fs(path)
     except (ImportError, ValueError) as exc:
-        raise InputError(f"cannot open input {path}: {exc}",
-                         hint="use a local path or an fsspec URL whose file system is installed") from exc
+        raise InputError(
+            f"cannot open input {path}: {exc}", hint="use a local path or an fsspec URL whose file system is installed"
+        ) from exc
     try:
         if _GLOB_CHARS.search(root):
             candidates = [p for p in fs.glob(root) if fs.isfile(p)]
