@@ -6,43 +6,18 @@ import json
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytest
 from sklearn import metrics as skm
 
 from monitor_service.cli.main import main
+from monitor_service.model_quality.synthetic import write_late_label_files
 
 pytestmark = pytest.mark.spark
 
 
 def make_files(root: Path) -> dict[str, Any]:
-    rng = np.random.default_rng(0)
-    p = np.round(rng.uniform(0, 1, 300), 2)
-    y = (rng.uniform(0, 1, 300) < p).astype(int)
-    lines = ["probability,prediction,label"] + [f"{a},{int(a >= 0.5)},{b}" for a, b in zip(p, y, strict=True)]
-    (root / "baseline.csv").write_text("\n".join(lines) + "\n")
-    # One hour of traffic whose labels disagree with the model far more often than in the baseline.
-    capture = root / "capture" / "2024" / "05" / "01" / "10"
-    capture.mkdir(parents=True)
-    q = np.round(rng.uniform(0, 1, 120), 2)
-    truth = (rng.uniform(0, 1, 120) < 0.5).astype(int)
-    records = [json.dumps({
-        "captureData": {"endpointInput": {"observedContentType": "text/csv", "mode": "INPUT",
-                                          "data": f"{i},{i % 7}", "encoding": "CSV"},
-                        "endpointOutput": {"observedContentType": "text/csv", "mode": "OUTPUT",
-                                           "data": str(q[i]), "encoding": "CSV"}},
-        "eventMetadata": {"eventId": f"evt-{i}", "inferenceId": f"id-{i}",
-                          "inferenceTime": f"2024-05-01T10:{i % 60:02d}:00Z"},
-        "eventVersion": "0"}) for i in range(120)]
-    (capture / "00-00-000-x.jsonl").write_text("\n".join(records) + "\n")
-    labelled_now, late = range(0, 80), range(80, 100)  # 100..119 never get a label
-    for hour, ids in (("11", labelled_now), ("13", late)):
-        folder = root / "gt" / "2024" / "05" / "01" / hour
-        folder.mkdir(parents=True)
-        (folder / "labels.jsonl").write_text("".join(json.dumps({
-            "groundTruthData": {"data": str(truth[i]), "encoding": "CSV"},
-            "eventMetadata": {"eventId": f"id-{i}"}, "eventVersion": "0"}) + "\n" for i in ids))
-    return {"p": p, "y": y, "q": q, "truth": truth}
+    """300 labelled baseline rows; 120 captured records: 80 labelled by 12:00, 20 late, 20 never."""
+    return write_late_label_files(root)
 
 
 def test_baseline_then_analysis_with_late_labels(spark: Any, tmp_path: Path) -> None:
