@@ -61,7 +61,8 @@ class RunSummary(BaseModel):
         quarantined = self.records_quarantined.total
         extra = f", {quarantined} quarantined" if quarantined else ""
         what = f"{self.violations} violations" if self.job == "analyze" else "baseline written"
+        columns = f", {self.features} features" if self.monitor_type == "DataQuality" else ""
         return (
-            f"{self.status}: {self.records_analyzed} records{extra}, {self.features} features, "
+            f"{self.status}: {self.records_analyzed} records{extra}{columns}, "
             f"{what} in {self.seconds:.1f}s -> {self.output_path}"
         )
