@@ -24,6 +24,8 @@ CAPTURE_SCHEMA = (
     "eventMetadata struct<eventId:string,inferenceId:string,inferenceTime:string,customAttributes:array<string>>, "
     "eventVersion string, _corrupt_record string"
 )
+# Columns carried unchanged from a capture line to each of its records.
+_CARRIED = ("source_file", "line", "error", "event_id", "inference_id", "inference_time_raw")
 _STRICT_BASE64 = "^([A-Za-z0-9+/]{4})*([A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"
 
 
@@ -162,15 +164,7 @@ def capture_records(spark: SparkSession, files: list[str], config: DatasetConfig
     )
     records = (
         barrier(paired)
-        .selectExpr(
-            "source_file",
-            "line",
-            "error",
-            "event_id",
-            "inference_id",
-            "inference_time_raw",
-            "posexplode_outer(pairs) AS (record_index, pair)",
-        )
+        .selectExpr(*_CARRIED, "posexplode_outer(pairs) AS (record_index, pair)")
         .where("error IS NOT NULL OR pair IS NOT NULL")
     )
     start_first = config.output_position == "START"
@@ -179,12 +173,7 @@ def capture_records(spark: SparkSession, files: list[str], config: DatasetConfig
         (config.output.names, config.input.names) if start_first else (config.input.names, config.output.names)
     )
     return records.selectExpr(
-        "source_file",
-        "line",
-        "error",
-        "event_id",
-        "inference_id",
-        "inference_time_raw",
+        *_CARRIED,
         "cast(record_index as int) AS record_index",
         f"{_signature('pair.i')} AS in_count",
         f"{_signature('pair.o')} AS out_count",
