@@ -95,7 +95,9 @@ def _extra_demos(base: Path, capture: Path, baseline: dict[str, str], spark: obj
         run_service_demo = None
     if run_service_demo is not None:
         print("== service demo: schedules, executions and violations over REST")
-        run_service_demo(base / "service", capture, baseline["statistics"], baseline["constraints"])
+        run_service_demo(base / "service", str(capture), baseline_statistics=Path(baseline["statistics"]),
+                         baseline_constraints=Path(baseline["constraints"]),
+                         first_hour=DEMO_START + timedelta(hours=1), hours=4)
     try:
         from monitor_service.model_quality.demo import run_model_quality_demo
     except ImportError:

@@ -1,0 +1,1 @@
+"""Alerts: signed webhook deliveries with retries, sent by the scheduler process."""

@@ -1,0 +1,90 @@
+"""The application factory: routers, error translation, limits, and the engine's lifespan.
+
+Nothing happens at import. The engine is created (and the schema upgraded) when the app
+starts and disposed when it stops; the scheduler is never started here (`monitor scheduler`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from monitor_service import __version__
+from monitor_service.api.deps import Resources
+from monitor_service.api.limits import BodySizeLimit
+from monitor_service.api.routes import apikeys, baselines, executions, schedules, system, violations, webhooks
+from monitor_service.core.registry import Registry
+from monitor_service.errors import ConfigError, MonitorError, NotFoundError
+from monitor_service.scheduler.clock import Clock, SystemClock
+from monitor_service.service.common import ConflictError, InvalidField
+from monitor_service.service.monitors import MONITORS, Monitor
+from monitor_service.settings import Settings
+from monitor_service.store.artifacts import ArtifactStore
+from monitor_service.store.db import make_engine, make_sessionmaker, upgrade
+
+ROUTERS = tuple(m.router for m in (system, baselines, schedules, executions, violations, webhooks, apikeys))
+DESCRIPTION = """Self-hosted model monitoring, file-compatible with SageMaker Model Monitor.
+
+Every route except `/healthz` needs `Authorization: Bearer <key>` (create one with
+`monitor apikey create --role admin`). Read keys can query; admin keys can also change things."""
+
+
+def create_app(settings: Settings, *, clock: Clock | None = None,
+               monitors: Registry[Monitor] | None = None) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = make_engine(settings)
+        if settings.auto_migrate:
+            upgrade(engine)
+        app.state.resources = Resources(settings=settings, factory=make_sessionmaker(engine),
+                                        artifacts=ArtifactStore(settings.artifact_root),
+                                        clock=clock or SystemClock(), monitors=monitors or MONITORS)
+        try:
+            yield
+        finally:
+            engine.dispose()
+
+    app = FastAPI(title="monitor-service", version=__version__, description=DESCRIPTION, lifespan=lifespan)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
+    for router in ROUTERS:
+        app.include_router(router)
+    _error_handlers(app)
+    return app
+
+
+def _error(status: int, detail: object) -> JSONResponse:
+    return JSONResponse(status_code=status, content={"detail": detail})
+
+
+def _error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(InvalidField)
+    async def invalid_field(_: Request, exc: InvalidField) -> JSONResponse:
+        return _error(422, [{"loc": ["body", exc.field], "msg": str(exc), "type": "value_error"}])
+
+    @app.exception_handler(NotFoundError)
+    async def not_found(_: Request, exc: NotFoundError) -> JSONResponse:
+        return _error(404, str(exc))
+
+    @app.exception_handler(ConflictError)
+    async def conflict(_: Request, exc: ConflictError) -> JSONResponse:
+        return _error(409, str(exc))
+
+    @app.exception_handler(ConfigError)
+    async def config(_: Request, exc: ConfigError) -> JSONResponse:
+        return _error(422, str(exc))
+
+    @app.exception_handler(MonitorError)
+    async def monitor(_: Request, exc: MonitorError) -> JSONResponse:
+        return _error(500, str(exc))
+
+    @app.exception_handler(IntegrityError)
+    async def integrity(_: Request, exc: IntegrityError) -> JSONResponse:
+        return _error(409, "the change conflicts with existing data (a duplicate name or a reference in use)")
+
+    @app.exception_handler(OperationalError)
+    async def database_down(_: Request, exc: OperationalError) -> JSONResponse:
+        return _error(503, "the database is unavailable; try again shortly")

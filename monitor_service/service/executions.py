@@ -1,0 +1,150 @@
+"""Executions: one row per analysed window (or baseline job), from Pending to a final status.
+
+Scheduled windows carry a `dedup_key` (their scheduled time) under a unique constraint with
+the schedule id, and are inserted with ON CONFLICT DO NOTHING: however many schedulers or
+backfills ask for the same window, it exists once. Manual runs have no key, so a window can be
+re-run on purpose (for instance after the constraints were edited).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from monitor_service.errors import NotFoundError
+from monitor_service.runner.requests import AnalyzeRequest
+from monitor_service.service.baselines import get_baseline
+from monitor_service.service.common import ConflictError, InvalidField, decode_cursor, encode_cursor, new_id
+from monitor_service.service.schedules import timing_of
+from monitor_service.specs import InputSpec, Window
+from monitor_service.store.artifacts import ArtifactStore
+from monitor_service.store.models import Execution, Schedule
+
+FINAL_STATUSES = ("Completed", "CompletedWithViolations", "Failed", "Stopped")
+
+
+def _analyze_values(artifacts: ArtifactStore, schedule: Schedule, *, session: Session, start: datetime,
+                    end: datetime, scheduled_time: datetime | None, trigger: str, now: datetime) -> dict[str, Any]:
+    """Column values of a Pending analysis execution; the request is frozen at creation."""
+    baseline = get_baseline(session, schedule.baseline_id)
+    if baseline.statistics_path is None or baseline.constraints_path is None:
+        raise ConflictError(f"baseline {baseline.id} has no files yet (status {baseline.status})")
+    execution_id = new_id()
+    sub_hourly = timing_of(schedule).expression.sub_hourly
+    if scheduled_time is not None:
+        artifact_dir = artifacts.window_dir(schedule.name, scheduled_time, sub_hourly=sub_hourly)
+    else:
+        artifact_dir = artifacts.window_dir(schedule.name, end, sub_hourly=sub_hourly,
+                                            run_label=f"manual-{execution_id[:8]}")
+    spec = InputSpec.model_validate({**schedule.input_spec, "window": Window(start=start, end=end)})
+    request = AnalyzeRequest(input=spec, baseline_statistics=baseline.statistics_path,
+                             baseline_constraints=baseline.constraints_path, output_dir=artifact_dir)
+    return {
+        "id": execution_id, "job": "analyze", "monitor_type": schedule.monitor_type, "trigger": trigger,
+        "schedule_id": schedule.id, "baseline_id": None, "baseline_version": baseline.version,
+        "dedup_key": None if scheduled_time is None else scheduled_time.isoformat(),
+        "scheduled_time": scheduled_time, "window_start": start, "window_end": end, "status": "Pending",
+        "request": request.model_dump(mode="json"), "artifact_dir": artifact_dir, "created_at": now,
+        "attempts": 0, "stop_requested": False,
+    }
+
+
+def insert_scheduled(session: Session, artifacts: ArtifactStore, schedule: Schedule, *, fire_time: datetime,
+                     trigger: str, now: datetime) -> str | None:
+    """Create the execution of one scheduled window unless it exists; returns its id if created."""
+    start, end = timing_of(schedule).window(fire_time)
+    values = _analyze_values(artifacts, schedule, session=session, start=start, end=end,
+                             scheduled_time=fire_time, trigger=trigger, now=now)
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(Execution).values(**values).on_conflict_do_nothing(
+        index_elements=["schedule_id", "dedup_key"]).returning(Execution.id)
+    created: str | None = session.execute(statement).scalar_one_or_none()
+    return created
+
+
+def run_window_now(session: Session, artifacts: ArtifactStore, schedule: Schedule, *, start: datetime,
+                   end: datetime, now: datetime) -> Execution:
+    """A manual run of any window: always a new execution, even for a window already run."""
+    if end <= start:
+        raise InvalidField("end", f"end {end.isoformat()} must be after start {start.isoformat()}")
+    if end > now:
+        raise InvalidField("end", f"end {end.isoformat()} is in the future; its data is not complete yet")
+    execution = Execution(**_analyze_values(artifacts, schedule, session=session, start=start, end=end,
+                                            scheduled_time=None, trigger="Manual", now=now))
+    session.add(execution)
+    session.flush()
+    return execution
+
+
+@dataclass(frozen=True)
+class Backfill:
+    created: list[str]
+    existing: int
+
+
+def backfill(session: Session, artifacts: ArtifactStore, schedule: Schedule, *, start: datetime, end: datetime,
+             now: datetime, max_windows: int) -> Backfill:
+    """Create the scheduled windows that lie inside `[start, end]` and do not exist yet."""
+    if end <= start:
+        raise InvalidField("end", f"end {end.isoformat()} must be after start {start.isoformat()}")
+    timing = timing_of(schedule)
+    end_shift = timing.end_offset or timedelta(0)
+    last = min(end, now) - end_shift
+    fires = timing.expression.fire_times(start - end_shift - timedelta(microseconds=1), last,
+                                         limit=max_windows + 1)
+    windows = [f for f in fires if timing.window(f)[0] >= start]
+    if len(fires) > max_windows:
+        raise InvalidField("start", f"the range holds more than {max_windows} windows of this schedule",
+                           hint="split the backfill or raise MONITOR_BACKFILL_MAX_WINDOWS")
+    created = [i for f in windows if (i := insert_scheduled(session, artifacts, schedule, fire_time=f,
+                                                             trigger="Backfill", now=now))]
+    return Backfill(created=created, existing=len(windows) - len(created))
+
+
+def get_execution(session: Session, execution_id: str) -> Execution:
+    execution = session.get(Execution, execution_id)
+    if execution is None:
+        raise NotFoundError(f"execution {execution_id} does not exist")
+    return execution
+
+
+def list_executions(session: Session, *, schedule_id: str | None, status: str | None, since: datetime | None,
+                    until: datetime | None, cursor: str | None, limit: int) -> tuple[list[Execution], str | None]:
+    """Newest first by creation time; `since`/`until` filter the window end."""
+    query = select(Execution)
+    if schedule_id is not None:
+        query = query.where(Execution.schedule_id == schedule_id)
+    if status is not None:
+        query = query.where(Execution.status == status)
+    if since is not None:
+        query = query.where(Execution.window_end >= since)
+    if until is not None:
+        query = query.where(Execution.window_end < until)
+    if cursor is not None:
+        when, row_id = decode_cursor(cursor)
+        query = query.where(or_(Execution.created_at < when,
+                                and_(Execution.created_at == when, Execution.id < row_id)))
+    rows = list(session.scalars(query.order_by(Execution.created_at.desc(), Execution.id.desc()).limit(limit + 1)))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return rows, (encode_cursor(rows[-1].created_at, rows[-1].id) if more else None)
+
+
+def stop_execution(session: Session, *, execution_id: str, now: datetime) -> Execution:
+    """Stop by hand: a Pending run is Stopped at once, a running one when its worker notices."""
+    execution = get_execution(session, execution_id)
+    if execution.status in FINAL_STATUSES:
+        raise ConflictError(f"execution {execution_id} already finished ({execution.status})")
+    if execution.status == "Pending":
+        session.execute(update(Execution).where(Execution.id == execution_id, Execution.status == "Pending")
+                        .values(status="Stopped", finished_at=now, failure_reason="Stopped by hand before it started."))
+    else:
+        execution.stop_requested = True
+    session.flush()
+    session.refresh(execution)
+    return execution

@@ -1,0 +1,134 @@
+"""Monitoring schedules: what to read, against which baseline, how often, over which window.
+
+A schedule is `Scheduled` (running) or `Stopped` (paused), SageMaker's two steady states.
+`planned_until` marks the last scheduled time already turned into an execution; the planner
+continues after it. A new or resumed schedule starts from "now": earlier windows are run only
+when asked for with a backfill.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from monitor_service.core.registry import Registry
+from monitor_service.errors import NotFoundError
+from monitor_service.scheduler.expressions import (
+    ExpressionError,
+    ScheduleExpression,
+    check_offsets,
+    parse_offset,
+    parse_schedule_expression,
+    window_for,
+)
+from monitor_service.service.baselines import get_baseline
+from monitor_service.service.common import ConflictError, InvalidField, new_id
+from monitor_service.service.monitors import Monitor
+from monitor_service.store.models import Schedule
+
+
+@dataclass(frozen=True)
+class Timing:
+    """A schedule's parsed expression and offsets."""
+
+    expression: ScheduleExpression
+    start_offset: timedelta | None
+    end_offset: timedelta | None
+
+    def window(self, fire_time: datetime) -> tuple[datetime, datetime]:
+        return window_for(self.expression, fire_time, self.start_offset, self.end_offset)
+
+
+def parse_timing(expression: str, start_offset: str | None, end_offset: str | None) -> Timing:
+    """Parse and cross-check the three timing fields (raises ExpressionError)."""
+    start = None if start_offset is None else parse_offset(start_offset)
+    end = None if end_offset is None else parse_offset(end_offset)
+    check_offsets(start, end)
+    return Timing(parse_schedule_expression(expression), start, end)
+
+
+def timing_of(schedule: Schedule) -> Timing:
+    return parse_timing(schedule.schedule_expression, schedule.start_offset, schedule.end_offset)
+
+
+def get_schedule(session: Session, schedule_id: str) -> Schedule:
+    schedule = session.get(Schedule, schedule_id)
+    if schedule is None:
+        raise NotFoundError(f"schedule {schedule_id} does not exist")
+    return schedule
+
+
+def list_schedules(session: Session, *, status: str | None = None) -> list[Schedule]:
+    query = select(Schedule).order_by(Schedule.name)
+    if status is not None:
+        query = query.where(Schedule.status == status)
+    return list(session.scalars(query))
+
+
+def _check_baseline(session: Session, baseline_id: str) -> None:
+    try:
+        baseline = get_baseline(session, baseline_id)
+    except NotFoundError as exc:
+        raise InvalidField("baseline_id", exc.message) from exc
+    if baseline.status != "Ready":
+        raise InvalidField("baseline_id", f"baseline {baseline_id} is {baseline.status}; a schedule needs a Ready one")
+
+
+def create_schedule(session: Session, monitors: Registry[Monitor], *, name: str, monitor_type: str,
+                    input_spec: dict[str, Any], baseline_id: str, schedule_expression: str,
+                    start_offset: str | None, end_offset: str | None, now: datetime) -> Schedule:
+    if monitor_type not in monitors:
+        raise InvalidField("monitor_type", f"unknown monitor type {monitor_type!r}",
+                           hint=f"use one of {monitors.names()}")
+    if session.scalar(select(Schedule.id).where(Schedule.name == name)) is not None:
+        raise ConflictError(f"a schedule named {name!r} already exists", hint="pick another name")
+    _check_baseline(session, baseline_id)
+    schedule = Schedule(
+        id=new_id(), name=name, monitor_type=monitors.canonical(monitor_type), input_spec=input_spec,
+        baseline_id=baseline_id, schedule_expression=schedule_expression, start_offset=start_offset,
+        end_offset=end_offset, status="Scheduled", planned_until=now, skipped_windows=0,
+        created_at=now, updated_at=now,
+    )
+    session.add(schedule)
+    session.flush()
+    return schedule
+
+
+def update_schedule(session: Session, *, schedule_id: str, changes: dict[str, Any], now: datetime) -> Schedule:
+    """Apply a validated PATCH: pause/resume (`status`) and edits of any other field."""
+    schedule = get_schedule(session, schedule_id)
+    if "baseline_id" in changes:
+        _check_baseline(session, changes["baseline_id"])
+    merged = {k: changes.get(k, getattr(schedule, k)) for k in ("schedule_expression", "start_offset", "end_offset")}
+    try:
+        parse_timing(merged["schedule_expression"], merged["start_offset"], merged["end_offset"])
+    except ExpressionError as exc:
+        raise InvalidField("schedule_expression", str(exc)) from exc
+    status = changes.get("status")
+    if status == "Scheduled" and schedule.status == "Stopped":
+        schedule.planned_until = now  # resume from now: a pause skips its windows on purpose
+    for key, value in changes.items():
+        setattr(schedule, key, value)
+    schedule.updated_at = now
+    return schedule
+
+
+def delete_schedule(session: Session, schedule_id: str) -> None:
+    """Delete a schedule with its executions, violations and metrics (reports stay on disk)."""
+    session.delete(get_schedule(session, schedule_id))
+
+
+def upcoming(schedule: Schedule, now: datetime, count: int = 3) -> list[tuple[datetime, datetime, datetime]]:
+    """The next `count` (scheduled time, window start, window end) after now, for display."""
+    if schedule.status != "Scheduled":
+        return []
+    timing = timing_of(schedule)
+    out, fire = [], max(now, schedule.planned_until)
+    for _ in range(count):
+        fire = timing.expression.next_after(fire)
+        out.append((fire, *timing.window(fire)))
+    return out

@@ -1,0 +1,1 @@
+"""Persistence: SQLAlchemy tables, Alembic migrations, engine set-up and the artifact store."""

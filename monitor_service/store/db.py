@@ -1,0 +1,104 @@
+"""Engines, sessions and schema upgrades; created by entry points, never at import.
+
+SQLite gets the pragmas a multi-process service needs (foreign keys on, WAL, a busy timeout
+so a second process waits for the write lock instead of failing). Schema upgrades take a
+PostgreSQL advisory lock, because the API and the scheduler may start at the same moment.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, Engine, Result, create_engine, event, text
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from monitor_service.errors import StoreError
+from monitor_service.settings import Settings
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+_UPGRADE_LOCK_ID = 7_320_114_551  # any constant shared by every process of this service
+
+
+def make_engine(settings: Settings) -> Engine:
+    """Create the engine for `settings.database_url` (creating the SQLite file's folder)."""
+    kwargs: dict[str, Any] = {"pool_pre_ping": True}
+    if settings.is_sqlite:
+        path = settings.sqlite_path()
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        kwargs = {"connect_args": {"check_same_thread": False, "timeout": 30}}
+    else:
+        kwargs.update(pool_size=10, max_overflow=10)
+    engine = create_engine(settings.sqlalchemy_url, **kwargs)
+    if settings.is_sqlite:
+        event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+@contextmanager
+def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """One unit of work: commit on success, roll back on error (services never commit themselves)."""
+    with factory() as session, session.begin():
+        yield session
+
+
+def alembic_config(engine: Engine) -> Any:
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["engine"] = engine
+    return config
+
+
+def upgrade(engine: Engine, revision: str = "head") -> str | None:
+    """Bring the schema to `revision`; returns the revision now in place."""
+    from alembic import command
+
+    config = alembic_config(engine)
+    try:
+        with engine.connect() as connection:
+            if engine.dialect.name == "postgresql":
+                connection.execute(text("SELECT pg_advisory_lock(:id)"), {"id": _UPGRADE_LOCK_ID})
+                connection.commit()
+            try:
+                config.attributes["connection"] = connection
+                command.upgrade(config, revision)
+                connection.commit()
+            finally:
+                if engine.dialect.name == "postgresql":
+                    connection.execute(text("SELECT pg_advisory_unlock(:id)"), {"id": _UPGRADE_LOCK_ID})
+                    connection.commit()
+        return current_revision(engine)
+    except SQLAlchemyError as exc:
+        raise StoreError(f"cannot upgrade the database schema: {exc.__class__.__name__}: {exc.args[0]}",
+                         hint="check MONITOR_DATABASE_URL and that the database server is running") from exc
+
+
+def current_revision(engine: Engine) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def affected(result: Result[Any]) -> int:
+    """Rows changed by an UPDATE/INSERT/DELETE (the compare-and-set primitive of the scheduler)."""
+    return int(cast(CursorResult[Any], result).rowcount)

@@ -1,0 +1,265 @@
+"""Service test fixtures: every test runs on SQLite and on PostgreSQL (its own throwaway database).
+
+The engine is built once per backend and the schema upgraded by Alembic; each test starts from
+empty tables. Time comes from a hand-driven clock and jobs from a fake runner that writes the
+same files as the real engine, so scheduler behaviour is exact and fast.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, delete
+
+from monitor_service.api import create_app
+from monitor_service.core.registry import Registry
+from monitor_service.runner.requests import AnalyzeRequest, BaselineRequest
+from monitor_service.runner.summary import Quarantined, RunSummary
+from monitor_service.scheduler.service import MonitorScheduler
+from monitor_service.service.apikeys import create_key
+from monitor_service.service.monitors import Monitor
+from monitor_service.settings import Settings
+from monitor_service.store.artifacts import ArtifactStore
+from monitor_service.store.db import make_engine, make_sessionmaker, transaction, upgrade
+from monitor_service.store.models import Base
+
+PG_ADMIN_URL = os.environ.get("MONITOR_TEST_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/test")
+T0 = datetime(2024, 5, 1, 0, 0, tzinfo=UTC)
+
+
+def _postgres_up() -> bool:
+    import psycopg
+
+    try:
+        with psycopg.connect(PG_ADMIN_URL, connect_timeout=3):
+            return True
+    except psycopg.OperationalError:
+        return False
+
+
+def _start_postgres() -> None:
+    if _postgres_up():
+        return
+    versions = os.listdir("/etc/postgresql") if os.path.isdir("/etc/postgresql") else []
+    if shutil.which("pg_ctlcluster") is None or not versions:
+        pytest.fail(f"PostgreSQL is not reachable at {PG_ADMIN_URL} and pg_ctlcluster is not installed")
+    subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", versions[0], "main", "start"], check=False)
+    for _ in range(30):
+        if _postgres_up():
+            return
+        time.sleep(1)
+    pytest.fail(f"PostgreSQL did not come up at {PG_ADMIN_URL}")
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgres"])
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('sqlite')}/monitor.db"
+        return
+    import psycopg
+
+    _start_postgres()
+    name = f"monitor_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+    engine = make_engine(Settings(database_url=database_url))
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def settings(database_url: str, engine: Engine, tmp_path: Path) -> Iterator[Settings]:
+    with engine.begin() as connection:
+        for table in reversed(Base.metadata.sorted_tables):
+            connection.execute(delete(table))
+    yield Settings(database_url=database_url, artifact_root=str(tmp_path / "artifacts"), auto_migrate=False,
+                   lease_seconds=60,
+                   max_attempts=3, catchup_max_windows=5, worker_concurrency=2, webhook_backoff_seconds=10,
+                   webhook_max_attempts=3, max_request_bytes=2_000_000)
+
+
+class FakeClock:
+    def __init__(self, start: datetime = T0) -> None:
+        self.current = start
+
+    def now(self) -> datetime:
+        return self.current
+
+    def advance(self, **delta: float) -> datetime:
+        self.current += timedelta(**delta)
+        return self.current
+
+    def set(self, moment: datetime) -> None:
+        self.current = moment
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@dataclass
+class FakeRunner:
+    """Writes the files the real engine writes; drifts `drifted` windows; fails or raises on request."""
+
+    drifted: set[datetime] = field(default_factory=set)
+    fail_with: str | None = None
+    raise_with: Exception | None = None
+    calls: list[AnalyzeRequest] = field(default_factory=list)
+    baseline_calls: list[BaselineRequest] = field(default_factory=list)
+    on_run: Callable[[AnalyzeRequest], None] | None = None
+
+    def analyze(self, spark: Any, request: AnalyzeRequest) -> RunSummary:
+        self.calls.append(request)
+        if self.on_run is not None:
+            self.on_run(request)
+        if self.raise_with is not None:
+            raise self.raise_with
+        out = Path(request.output_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        if self.fail_with is not None:
+            summary = RunSummary(job="analyze", status="Failed", failure_reason=self.fail_with)
+        else:
+            window = request.input.window
+            drift = window is not None and window.start in self.drifted
+            violations = [{"feature_name": "_c1", "constraint_check_type": "baseline_drift_check",
+                           "description": "Baseline drift distance: 0.42 exceeds threshold: 0.1"},
+                          {"feature_name": "_c2", "constraint_check_type": "completeness_check",
+                           "description": "Value: 0.5 does not meet the constraint requirement! "}] if drift else []
+            (out / "statistics.json").write_text(json.dumps({"version": 0.0, "features": []}))
+            (out / "constraint_violations.json").write_text(json.dumps({"violations": violations}))
+            summary = RunSummary(
+                job="analyze", status="CompletedWithViolations" if violations else "Completed", records_read=100,
+                records_analyzed=97, records_quarantined=Quarantined(total=3, by_reason={"bad_json": 3}),
+                features=2, violations=len(violations),
+                feature_metrics={"_c1": {"drift_distance": 0.42 if drift else 0.02, "completeness": 1.0, "mean": 3.5},
+                                 "_c2": {"drift_distance": 0.01, "completeness": 0.5 if drift else 1.0}})
+        (out / "summary.json").write_text(summary.model_dump_json())
+        return summary
+
+    def baseline(self, spark: Any, request: BaselineRequest) -> RunSummary:
+        self.baseline_calls.append(request)
+        out = Path(request.output_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        for name in ("statistics", "constraints"):
+            (out / f"{name}.json").write_text(json.dumps(STATISTICS if name == "statistics" else CONSTRAINTS))
+        summary = RunSummary(job="baseline", status="Completed", records_read=10, features=1)
+        (out / "summary.json").write_text(summary.model_dump_json())
+        return summary
+
+
+FIXTURES = Path(os.environ.get("MONITOR_SHARED_FIXTURES",
+                               Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "sagemaker"))
+STATISTICS: dict[str, Any] = json.loads((FIXTURES / "data_quality_statistics_numeric_6features.json").read_text())
+CONSTRAINTS: dict[str, Any] = json.loads((FIXTURES / "data_quality_constraints_numeric_6features.json").read_text())
+
+
+@pytest.fixture
+def runner() -> FakeRunner:
+    return FakeRunner()
+
+
+@pytest.fixture
+def monitors(runner: FakeRunner) -> Registry[Monitor]:
+    registry: Registry[Monitor] = Registry("monitor type")
+    registry.register("DataQuality", Monitor(analyze=runner.analyze, baseline=runner.baseline))
+    return registry
+
+
+@pytest.fixture
+def client(settings: Settings, clock: FakeClock, monitors: Registry[Monitor]) -> Iterator[TestClient]:
+    with TestClient(create_app(settings, clock=clock, monitors=monitors)) as test_client:
+        yield test_client
+
+
+def _key(engine: Engine, role: str) -> str:
+    with transaction(make_sessionmaker(engine)) as session:
+        return create_key(session, role=role, name=f"test {role}", now=T0)[1]
+
+
+@pytest.fixture
+def admin(settings: Settings, engine: Engine) -> dict[str, str]:
+    return {"Authorization": f"Bearer {_key(engine, 'admin')}"}
+
+
+@pytest.fixture
+def reader(settings: Settings, engine: Engine) -> dict[str, str]:
+    return {"Authorization": f"Bearer {_key(engine, 'read')}"}
+
+
+@dataclass
+class Receiver:
+    """A webhook endpoint living in an httpx MockTransport."""
+
+    answers: list[int] = field(default_factory=list)
+    received: list[httpx.Request] = field(default_factory=list)
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.received.append(request)
+        return httpx.Response(self.answers.pop(0) if self.answers else 200)
+
+
+@pytest.fixture
+def receiver() -> Receiver:
+    return Receiver()
+
+
+@pytest.fixture
+def make_scheduler(settings: Settings, engine: Engine, clock: FakeClock, monitors: Registry[Monitor],
+                   receiver: Receiver) -> Iterator[Callable[..., MonitorScheduler]]:
+    clients: list[httpx.Client] = []
+
+    def build(owner: str = "scheduler-a", **overrides: Any) -> MonitorScheduler:
+        http = httpx.Client(transport=httpx.MockTransport(receiver))
+        clients.append(http)
+        return MonitorScheduler(factory=make_sessionmaker(engine), artifacts=ArtifactStore(settings.artifact_root),
+                                settings=settings.model_copy(update=overrides), monitors=monitors, clock=clock,
+                                spark=lambda: None, http=http, owner=owner)
+
+    yield build
+    for http in clients:
+        http.close()
+
+
+@pytest.fixture
+def baseline_id(client: TestClient, admin: dict[str, str]) -> str:
+    response = client.post("/api/v1/baselines", headers=admin,
+                           json={"name": "churn-baseline", "statistics": STATISTICS, "constraints": CONSTRAINTS})
+    assert response.status_code == 201, response.text
+    return str(response.json()["id"])
+
+
+def schedule_body(baseline: str, **overrides: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {"name": "churn-hourly", "monitor_type": "DataQuality",
+                            "input": {"path": "/data/capture", "format": "capture"}, "baseline_id": baseline,
+                            "schedule_expression": "cron(0 * ? * * *)"}
+    body.update(overrides)
+    return body
+
+
+@pytest.fixture
+def schedule_id(client: TestClient, admin: dict[str, str], baseline_id: str) -> str:
+    response = client.post("/api/v1/schedules", headers=admin, json=schedule_body(baseline_id))
+    assert response.status_code == 201, response.text
+    return str(response.json()["id"])
