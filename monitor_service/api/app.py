@@ -16,7 +16,16 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from monitor_service import __version__
 from monitor_service.api.deps import Resources
 from monitor_service.api.limits import BodySizeLimit
-from monitor_service.api.routes import apikeys, baselines, executions, schedules, system, violations, webhooks
+from monitor_service.api.routes import (
+    apikeys,
+    baselines,
+    executions,
+    ground_truth,
+    schedules,
+    system,
+    violations,
+    webhooks,
+)
 from monitor_service.core.registry import Registry
 from monitor_service.errors import ConfigError, MonitorError, NotFoundError
 from monitor_service.scheduler.clock import Clock, SystemClock
@@ -26,7 +35,8 @@ from monitor_service.settings import Settings
 from monitor_service.store.artifacts import ArtifactStore
 from monitor_service.store.db import make_engine, make_sessionmaker, upgrade
 
-ROUTERS = tuple(m.router for m in (system, baselines, schedules, executions, violations, webhooks, apikeys))
+ROUTERS = tuple(m.router for m in (system, baselines, schedules, executions, violations, ground_truth, webhooks,
+                                   apikeys))
 DESCRIPTION = """Self-hosted model monitoring, file-compatible with SageMaker Model Monitor.
 
 Every route except `/healthz` needs `Authorization: Bearer <key>` (create one with

@@ -112,8 +112,14 @@ def job_outcome(summary: RunSummary, clock: JobClock) -> Iterator[None]:
 
 def spark_failure_reason(exc: BaseException) -> str:
     """A one-line reason for an unexpected engine error (Py4J / Spark / OS), without the trace."""
-    first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-    if "OutOfMemoryError" in str(exc) or "Java heap space" in str(exc):
+    text = str(exc)
+    first = (text.strip().splitlines() or [type(exc).__name__])[0]
+    jvm_gone = any(s in text for s in ("Answer from Java side is empty", "Connection refused",
+                                        "SparkContext was shut down", "Container in shutdown"))
+    if jvm_gone:
+        return ("the Spark JVM stopped during the job, most often because it ran out of memory; give it "
+                "more memory (spark.driver.memory / executor memory) or analyze a shorter window")
+    if "OutOfMemoryError" in text or "Java heap space" in text:
         return (
             "the Spark job ran out of memory; give the driver/executors more memory "
             "(spark.driver.memory) or analyze a shorter window"

@@ -16,9 +16,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from monitor_service.core.registry import Registry
 from monitor_service.errors import MonitorError
 from monitor_service.scheduler.expressions import ExpressionError, ScheduleExpression
 from monitor_service.service.executions import insert_scheduled
+from monitor_service.service.monitors import Monitor
 from monitor_service.service.schedules import timing_of
 from monitor_service.store.artifacts import ArtifactStore
 from monitor_service.store.db import affected
@@ -51,8 +53,8 @@ def due_times(expression: ScheduleExpression, after: datetime, now: datetime,
     return list(reversed(recent)), skipped
 
 
-def plan_schedule(session: Session, artifacts: ArtifactStore, schedule: Schedule, *, now: datetime,
-                  max_catchup: int) -> Plan:
+def plan_schedule(session: Session, artifacts: ArtifactStore, monitors: Registry[Monitor], schedule: Schedule, *,
+                  now: datetime, max_catchup: int) -> Plan:
     seen = schedule.planned_until
     if seen >= now:
         return Plan([], 0)
@@ -61,7 +63,8 @@ def plan_schedule(session: Session, artifacts: ArtifactStore, schedule: Schedule
     created = []
     for fire in fires:
         trigger = "Scheduled" if fire == fires[-1] else "CatchUp"
-        execution_id = insert_scheduled(session, artifacts, schedule, fire_time=fire, trigger=trigger, now=now)
+        execution_id = insert_scheduled(session, artifacts, monitors, schedule, fire_time=fire, trigger=trigger,
+                                        now=now)
         if execution_id is not None:
             created.append(execution_id)
     moved = affected(session.execute(
@@ -73,12 +76,14 @@ def plan_schedule(session: Session, artifacts: ArtifactStore, schedule: Schedule
     return Plan(created, skipped if moved else 0)
 
 
-def plan_all(session: Session, artifacts: ArtifactStore, *, now: datetime, max_catchup: int) -> list[str]:
+def plan_all(session: Session, artifacts: ArtifactStore, monitors: Registry[Monitor], *, now: datetime,
+             max_catchup: int) -> list[str]:
     """Plan every running schedule; a broken one is logged and does not stop the others."""
     created: list[str] = []
     for schedule in session.scalars(select(Schedule).where(Schedule.status == "Scheduled")):
         try:  # inserts are idempotent, so a half-planned schedule is simply planned again next tick
-            created.extend(plan_schedule(session, artifacts, schedule, now=now, max_catchup=max_catchup).created)
+            created.extend(plan_schedule(session, artifacts, monitors, schedule, now=now,
+                                         max_catchup=max_catchup).created)
         except MonitorError as exc:
             log.error("schedule %s cannot be planned: %s", schedule.name, exc)
     return created

@@ -48,6 +48,7 @@ class MonitorScheduler:
                  monitors: Registry[Monitor], clock: Clock, spark: Callable[[], Any], http: httpx.Client,
                  owner: str | None = None) -> None:
         self.factory, self.artifacts, self.settings, self.clock = factory, artifacts, settings, clock
+        self.monitors = monitors
         self.owner = owner or default_owner()
         self.worker = Worker(factory=factory, artifacts=artifacts, monitors=monitors, clock=clock,
                              settings=settings, owner=self.owner, spark=spark)
@@ -58,7 +59,7 @@ class MonitorScheduler:
     def plan(self) -> list[str]:
         """Create the executions of every window due by now; returns their ids."""
         with transaction(self.factory) as session:
-            return plan_all(session, self.artifacts, now=self.clock.now(),
+            return plan_all(session, self.artifacts, self.monitors, now=self.clock.now(),
                             max_catchup=self.settings.catchup_max_windows)
 
     def tick(self) -> dict[str, str]:

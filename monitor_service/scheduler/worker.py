@@ -25,7 +25,6 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from monitor_service.core.registry import Registry
 from monitor_service.errors import ConfigError, MonitorError
-from monitor_service.runner.requests import AnalyzeRequest, BaselineRequest
 from monitor_service.runner.summary import RunSummary
 from monitor_service.scheduler.clock import Clock
 from monitor_service.service.baselines import fail_baseline_job, finish_baseline_job
@@ -138,8 +137,8 @@ class Worker:
         if claim.job == "baseline":
             if monitor.baseline is None:
                 raise ConfigError(f"monitor type {claim.monitor_type} has no baseline job")
-            return monitor.baseline(spark, BaselineRequest.model_validate(claim.request))
-        return monitor.analyze(spark, AnalyzeRequest.model_validate(claim.request))
+            return monitor.baseline(spark, monitor.kind.baseline_model.model_validate(claim.request))
+        return monitor.analyze(spark, monitor.kind.analyze_model.model_validate(claim.request))
 
     def _finish(self, claim: Claim, summary: RunSummary, duration: float) -> str:
         now = self.clock.now()
@@ -167,7 +166,7 @@ class Worker:
             record_result(session, self.artifacts, execution=execution, summary=summary, status=status,
                           failure_reason=reason, duration=duration, now=now)
             if execution.job == "baseline":
-                finish_baseline_job(session, self.artifacts, execution=execution,
+                finish_baseline_job(session, self.artifacts, self.monitors, execution=execution,
                                     summary=summary if status != "Stopped" else summary.model_copy(
                                         update={"status": "Failed", "failure_reason": reason}), now=now)
             return execution.status

@@ -2,7 +2,9 @@
 
 The database row is the source of truth; each version is also written to the artifact store
 (`{root}/baselines/{id}/v{n}/`) because the analysis job reads files, and an execution records
-the version it used, so old reports stay explainable after the constraints change.
+the version it used, so old reports stay explainable after the constraints change. A baseline
+has a monitor type: its `MonitorKind` says which files it holds (DataQuality: statistics and
+constraints; ModelQuality: constraints, optional statistics and CBPE calibration).
 """
 
 from __future__ import annotations
@@ -13,16 +15,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from monitor_service.errors import FormatError, NotFoundError
-from monitor_service.runner.requests import BaselineRequest
+from monitor_service.core.registry import Registry
+from monitor_service.errors import ConfigError, FormatError, InputError, NotFoundError
 from monitor_service.runner.summary import RunSummary
-from monitor_service.service.baseline_files import (
-    ConstraintsPatch,
-    apply_patch,
-    validate_constraints,
-    validate_statistics,
-)
-from monitor_service.service.common import ConflictError, new_id
+from monitor_service.service.baseline_files import ConstraintsPatch, apply_patch
+from monitor_service.service.common import ConflictError, InvalidField, new_id
+from monitor_service.service.monitors import BaselineJob, Monitor, MonitorKind, monitor_settings, resolve_monitor
 from monitor_service.specs import InputSpec
 from monitor_service.store.artifacts import ArtifactStore
 from monitor_service.store.models import Baseline, Execution, Schedule
@@ -45,19 +43,32 @@ def _check_name_free(session: Session, name: str) -> None:
 
 
 def _write_version(artifacts: ArtifactStore, baseline: Baseline) -> None:
+    """Write the version's files (those the baseline has) and point the row at them."""
     folder = ("baselines", baseline.id, f"v{baseline.version}")
-    baseline.statistics_path = artifacts.path(*folder, "statistics.json")
-    baseline.constraints_path = artifacts.path(*folder, "constraints.json")
-    artifacts.write_json(baseline.statistics_path, baseline.statistics)
-    artifacts.write_json(baseline.constraints_path, baseline.constraints)
+    paths = {}
+    for name in ("statistics", "constraints", "calibration"):
+        document = getattr(baseline, name)
+        paths[name] = None if document is None else artifacts.path(*folder, f"{name}.json")
+        if document is not None:
+            artifacts.write_json(paths[name], document)
+    baseline.statistics_path, baseline.constraints_path = paths["statistics"], paths["constraints"]
+    baseline.calibration_path = paths["calibration"]
 
 
-def create_baseline(session: Session, artifacts: ArtifactStore, *, name: str, statistics: dict[str, Any],
-                    constraints: dict[str, Any], now: datetime) -> Baseline:
-    """Register uploaded files (already validated by the API schema) as version 1."""
+def _kind(monitors: Registry[Monitor], baseline: Baseline) -> MonitorKind:
+    return monitors.get(baseline.monitor_type).kind
+
+
+def create_baseline(session: Session, artifacts: ArtifactStore, monitors: Registry[Monitor], *, name: str,
+                    monitor_type: str, statistics: dict[str, Any] | None, constraints: dict[str, Any],
+                    calibration: dict[str, Any] | None, now: datetime) -> Baseline:
+    """Check uploaded files against the monitor type and register them as version 1."""
+    monitor_type, monitor = resolve_monitor(monitors, monitor_type)
+    monitor.kind.check_files(statistics=statistics, constraints=constraints, calibration=calibration)
     _check_name_free(session, name)
-    baseline = Baseline(id=new_id(), name=name, status="Ready", version=1, source="upload",
-                        statistics=statistics, constraints=constraints, created_at=now, updated_at=now)
+    baseline = Baseline(id=new_id(), name=name, status="Ready", monitor_type=monitor_type, version=1,
+                        source="upload", statistics=statistics, constraints=constraints, calibration=calibration,
+                        created_at=now, updated_at=now)
     _write_version(artifacts, baseline)
     session.add(baseline)
     session.flush()
@@ -71,16 +82,21 @@ def _editable(session: Session, baseline_id: str) -> Baseline:
     return baseline
 
 
-def replace_constraints(session: Session, artifacts: ArtifactStore, *, baseline_id: str,
-                        constraints: dict[str, Any], now: datetime) -> Baseline:
+def replace_constraints(session: Session, artifacts: ArtifactStore, monitors: Registry[Monitor], *,
+                        baseline_id: str, constraints: dict[str, Any], now: datetime) -> Baseline:
     baseline = _editable(session, baseline_id)
+    _kind(monitors, baseline).check_files(statistics=baseline.statistics, constraints=constraints,
+                                          calibration=baseline.calibration)
     return _new_version(artifacts, baseline, constraints, now)
 
 
-def patch_constraints(session: Session, artifacts: ArtifactStore, *, baseline_id: str,
-                      patch: ConstraintsPatch, now: datetime) -> Baseline:
+def patch_constraints(session: Session, artifacts: ArtifactStore, monitors: Registry[Monitor], *,
+                      baseline_id: str, patch: ConstraintsPatch, now: datetime) -> Baseline:
     baseline = _editable(session, baseline_id)
     assert baseline.constraints is not None
+    if not _kind(monitors, baseline).patchable_constraints:
+        raise ConflictError(f"baseline {baseline_id} is a {baseline.monitor_type} baseline; PATCH edits "
+                            "data-quality constraints", hint="replace its constraints.json with PUT")
     return _new_version(artifacts, baseline, apply_patch(baseline.constraints, patch), now)
 
 
@@ -102,14 +118,24 @@ def delete_baseline(session: Session, baseline_id: str) -> None:
     session.delete(baseline)
 
 
-def start_baseline_job(session: Session, artifacts: ArtifactStore, *, name: str, input_spec: InputSpec,
-                       monitor_type: str, now: datetime) -> tuple[Baseline, Execution]:
-    """Create a Pending baseline and the execution that will profile `input_spec` into it."""
+def start_baseline_job(session: Session, artifacts: ArtifactStore, monitors: Registry[Monitor], *, name: str,
+                       input_spec: InputSpec, monitor_type: str, settings: dict[str, dict[str, Any]],
+                       now: datetime) -> tuple[Baseline, Execution]:
+    """Create a Pending baseline and the execution that will profile `input_spec` into it.
+
+    `settings` holds the request's monitor-settings objects by body field (see `monitor_settings`).
+    """
+    monitor_type, monitor = resolve_monitor(monitors, monitor_type)
+    own_settings = monitor_settings(monitor, monitor_type, settings)
+    if monitor.baseline is None:
+        raise InvalidField("monitor_type", f"{monitor_type} monitors have no baseline job",
+                           hint="upload the baseline files with POST /api/v1/baselines")
     _check_name_free(session, name)
-    baseline = Baseline(id=new_id(), name=name, status="Pending", version=0, source="job",
-                        job_input=input_spec.model_dump(mode="json"), created_at=now, updated_at=now)
+    baseline = Baseline(id=new_id(), name=name, status="Pending", monitor_type=monitor_type, version=0,
+                        source="job", job_input=input_spec.model_dump(mode="json"), created_at=now, updated_at=now)
     output_dir = artifacts.path("baselines", baseline.id, "job")
-    request = BaselineRequest(input=input_spec, output_dir=output_dir)
+    request = monitor.kind.baseline_request(BaselineJob(input=input_spec, output_dir=output_dir,
+                                                        settings=own_settings))
     execution = Execution(
         id=new_id(), job="baseline", monitor_type=monitor_type, trigger="Manual", baseline_id=baseline.id,
         status="Pending", request=request.model_dump(mode="json"), artifact_dir=output_dir, created_at=now,
@@ -122,8 +148,8 @@ def start_baseline_job(session: Session, artifacts: ArtifactStore, *, name: str,
     return baseline, execution
 
 
-def finish_baseline_job(session: Session, artifacts: ArtifactStore, *, execution: Execution,
-                        summary: RunSummary, now: datetime) -> None:
+def finish_baseline_job(session: Session, artifacts: ArtifactStore, monitors: Registry[Monitor], *,
+                        execution: Execution, summary: RunSummary, now: datetime) -> None:
     """Turn a finished baseline job into version 1 of its baseline (or mark it Failed)."""
     baseline = session.get(Baseline, execution.baseline_id)
     if baseline is None:  # deleted while the job ran
@@ -132,16 +158,19 @@ def finish_baseline_job(session: Session, artifacts: ArtifactStore, *, execution
     if summary.status == "Failed":
         baseline.status, baseline.failure_reason = "Failed", summary.failure_reason
         return
+    folder = execution.artifact_dir
     try:
-        statistics = artifacts.read_json(f"{execution.artifact_dir}/statistics.json", "statistics file")
-        constraints = artifacts.read_json(f"{execution.artifact_dir}/constraints.json", "constraints file")
-        validate_statistics(statistics)
-        validate_constraints(constraints)
-    except (FormatError, NotFoundError, ValueError) as exc:
+        statistics = artifacts.read_json(f"{folder}/statistics.json", "statistics file")
+        constraints = artifacts.read_json(f"{folder}/constraints.json", "constraints file")
+        calibration_path = f"{folder}/calibration.json"
+        calibration = artifacts.read_json(calibration_path, "calibration file") \
+            if artifacts.exists(calibration_path) else None
+        _kind(monitors, baseline).check_files(statistics=statistics, constraints=constraints, calibration=calibration)
+    except (FormatError, InputError, NotFoundError, ConfigError) as exc:
         baseline.status = "Failed"
         baseline.failure_reason = f"the baseline job wrote unusable files: {exc}"
         return
-    baseline.statistics, baseline.constraints = statistics, constraints
+    baseline.statistics, baseline.constraints, baseline.calibration = statistics, constraints, calibration
     baseline.status, baseline.version = "Ready", 1
     _write_version(artifacts, baseline)
 

@@ -16,10 +16,11 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from monitor_service.core.registry import Registry
 from monitor_service.errors import NotFoundError
-from monitor_service.runner.requests import AnalyzeRequest
 from monitor_service.service.baselines import get_baseline
 from monitor_service.service.common import ConflictError, InvalidField, decode_cursor, encode_cursor, new_id
+from monitor_service.service.monitors import Monitor, WindowJob
 from monitor_service.service.schedules import timing_of
 from monitor_service.specs import InputSpec, Window
 from monitor_service.store.artifacts import ArtifactStore
@@ -28,11 +29,16 @@ from monitor_service.store.models import Execution, Schedule
 FINAL_STATUSES = ("Completed", "CompletedWithViolations", "Failed", "Stopped")
 
 
-def _analyze_values(artifacts: ArtifactStore, schedule: Schedule, *, session: Session, start: datetime,
-                    end: datetime, scheduled_time: datetime | None, trigger: str, now: datetime) -> dict[str, Any]:
-    """Column values of a Pending analysis execution; the request is frozen at creation."""
+def _analyze_values(artifacts: ArtifactStore, monitors: Registry[Monitor], schedule: Schedule, *, session: Session,
+                    start: datetime, end: datetime, scheduled_time: datetime | None, trigger: str,
+                    now: datetime) -> dict[str, Any]:
+    """Column values of a Pending analysis execution; the request is frozen at creation.
+
+    The execution time (ground truth collected up to it counts) is the scheduled time, so every
+    run of a scheduled window sees the same labels; a manual run uses the moment it was asked for.
+    """
     baseline = get_baseline(session, schedule.baseline_id)
-    if baseline.statistics_path is None or baseline.constraints_path is None:
+    if baseline.status != "Ready" or baseline.constraints_path is None:
         raise ConflictError(f"baseline {baseline.id} has no files yet (status {baseline.status})")
     execution_id = new_id()
     sub_hourly = timing_of(schedule).expression.sub_hourly
@@ -42,8 +48,9 @@ def _analyze_values(artifacts: ArtifactStore, schedule: Schedule, *, session: Se
         artifact_dir = artifacts.window_dir(schedule.name, end, sub_hourly=sub_hourly,
                                             run_label=f"manual-{execution_id[:8]}")
     spec = InputSpec.model_validate({**schedule.input_spec, "window": Window(start=start, end=end)})
-    request = AnalyzeRequest(input=spec, baseline_statistics=baseline.statistics_path,
-                             baseline_constraints=baseline.constraints_path, output_dir=artifact_dir)
+    request = monitors.get(schedule.monitor_type).kind.analyze_request(WindowJob(
+        input=spec, output_dir=artifact_dir, baseline=baseline, settings=schedule.monitor_settings,
+        execution_time=scheduled_time or now, artifacts=artifacts))
     return {
         "id": execution_id, "job": "analyze", "monitor_type": schedule.monitor_type, "trigger": trigger,
         "schedule_id": schedule.id, "baseline_id": None, "baseline_version": baseline.version,
@@ -54,11 +61,11 @@ def _analyze_values(artifacts: ArtifactStore, schedule: Schedule, *, session: Se
     }
 
 
-def insert_scheduled(session: Session, artifacts: ArtifactStore, schedule: Schedule, *, fire_time: datetime,
-                     trigger: str, now: datetime) -> str | None:
+def insert_scheduled(session: Session, artifacts: ArtifactStore, monitors: Registry[Monitor], schedule: Schedule, *,
+                     fire_time: datetime, trigger: str, now: datetime) -> str | None:
     """Create the execution of one scheduled window unless it exists; returns its id if created."""
     start, end = timing_of(schedule).window(fire_time)
-    values = _analyze_values(artifacts, schedule, session=session, start=start, end=end,
+    values = _analyze_values(artifacts, monitors, schedule, session=session, start=start, end=end,
                              scheduled_time=fire_time, trigger=trigger, now=now)
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     statement = dialect.insert(Execution).values(**values).on_conflict_do_nothing(
@@ -67,14 +74,14 @@ def insert_scheduled(session: Session, artifacts: ArtifactStore, schedule: Sched
     return created
 
 
-def run_window_now(session: Session, artifacts: ArtifactStore, schedule: Schedule, *, start: datetime,
-                   end: datetime, now: datetime) -> Execution:
+def run_window_now(session: Session, artifacts: ArtifactStore, monitors: Registry[Monitor], schedule: Schedule, *,
+                   start: datetime, end: datetime, now: datetime) -> Execution:
     """A manual run of any window: always a new execution, even for a window already run."""
     if end <= start:
         raise InvalidField("end", f"end {end.isoformat()} must be after start {start.isoformat()}")
     if end > now:
         raise InvalidField("end", f"end {end.isoformat()} is in the future; its data is not complete yet")
-    execution = Execution(**_analyze_values(artifacts, schedule, session=session, start=start, end=end,
+    execution = Execution(**_analyze_values(artifacts, monitors, schedule, session=session, start=start, end=end,
                                             scheduled_time=None, trigger="Manual", now=now))
     session.add(execution)
     session.flush()
@@ -87,8 +94,8 @@ class Backfill:
     existing: int
 
 
-def backfill(session: Session, artifacts: ArtifactStore, schedule: Schedule, *, start: datetime, end: datetime,
-             now: datetime, max_windows: int) -> Backfill:
+def backfill(session: Session, artifacts: ArtifactStore, monitors: Registry[Monitor], schedule: Schedule, *,
+             start: datetime, end: datetime, now: datetime, max_windows: int) -> Backfill:
     """Create the scheduled windows that lie inside `[start, end]` and do not exist yet."""
     if end <= start:
         raise InvalidField("end", f"end {end.isoformat()} must be after start {start.isoformat()}")
@@ -101,7 +108,7 @@ def backfill(session: Session, artifacts: ArtifactStore, schedule: Schedule, *, 
     if len(fires) > max_windows:
         raise InvalidField("start", f"the range holds more than {max_windows} windows of this schedule",
                            hint="split the backfill or raise MONITOR_BACKFILL_MAX_WINDOWS")
-    created = [i for f in windows if (i := insert_scheduled(session, artifacts, schedule, fire_time=f,
+    created = [i for f in windows if (i := insert_scheduled(session, artifacts, monitors, schedule, fire_time=f,
                                                              trigger="Backfill", now=now))]
     return Backfill(created=created, existing=len(windows) - len(created))
 

@@ -1,26 +1,85 @@
-"""Per-feature numbers across executions: history for charts, latest values for Prometheus."""
+"""Per-feature numbers across executions: history for charts, latest values for Prometheus.
+
+A model-quality run stores its numbers the same way, one row per group of its summary's
+`feature_metrics`: `model_quality` (realized metrics by SageMaker name: auc, f2, mae, ...),
+`model_quality_estimated` (the CBPE estimate for records still waiting for a label), `records`
+and `ground_truth` (counters). `model_metric_history` turns the first two into one series per metric.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from monitor_service.service.model_quality import ESTIMATED, REALIZED
 from monitor_service.store.models import Execution, FeatureMetric, Schedule
+
+
+def _newest_rows(session: Session, *, schedule_id: str, features: Sequence[str], since: datetime | None,
+                 until: datetime | None, limit: int) -> list[FeatureMetric]:
+    """The newest `limit` rows of these features, newest window first; since/until filter the window end."""
+    query = select(FeatureMetric).where(FeatureMetric.schedule_id == schedule_id,
+                                        FeatureMetric.feature_name.in_(features))
+    if since is not None:
+        query = query.where(FeatureMetric.window_end >= since)
+    if until is not None:
+        query = query.where(FeatureMetric.window_end < until)
+    return list(session.scalars(query.order_by(FeatureMetric.window_end.desc(), FeatureMetric.id.desc())
+                                .limit(limit)))
 
 
 def feature_history(session: Session, *, schedule_id: str, feature: str, since: datetime | None,
                     until: datetime | None, limit: int) -> list[FeatureMetric]:
     """The feature's metrics per execution, oldest window first (the order a chart draws)."""
-    query = select(FeatureMetric).where(FeatureMetric.schedule_id == schedule_id,
-                                        FeatureMetric.feature_name == feature)
-    if since is not None:
-        query = query.where(FeatureMetric.window_end >= since)
-    if until is not None:
-        query = query.where(FeatureMetric.window_end < until)
-    newest = query.order_by(FeatureMetric.window_end.desc(), FeatureMetric.id.desc()).limit(limit)
-    return list(reversed(list(session.scalars(newest))))
+    return list(reversed(_newest_rows(session, schedule_id=schedule_id, features=(feature,), since=since,
+                                      until=until, limit=limit)))
+
+
+@dataclass
+class ModelMetricPoint:
+    """One execution's value of a model metric: realized on labelled records, estimated on the others."""
+
+    execution_id: str
+    window_start: datetime
+    window_end: datetime
+    values: dict[str, float | None] = field(default_factory=dict)  # group -> value
+
+    @property
+    def value(self) -> float | None:
+        return self.values.get(REALIZED)
+
+    @property
+    def estimated(self) -> float | None:
+        return self.values.get(ESTIMATED)
+
+
+def model_metric_history(session: Session, *, schedule_id: str, metric: str, since: datetime | None,
+                         until: datetime | None, limit: int) -> list[ModelMetricPoint]:
+    """Up to `limit` executions that measured or estimated `metric`, oldest window first."""
+    groups = (REALIZED, ESTIMATED)
+    points: dict[str, ModelMetricPoint] = {}
+    for row in _newest_rows(session, schedule_id=schedule_id, features=groups, since=since, until=until,
+                            limit=limit * len(groups)):
+        if metric not in row.metrics:
+            continue
+        point = points.setdefault(row.execution_id, ModelMetricPoint(row.execution_id, row.window_start,
+                                                                     row.window_end))
+        point.values[row.feature_name] = row.metrics[metric]
+    return list(reversed(list(points.values())[:limit]))
+
+
+def model_metric_names(session: Session, *, schedule_id: str) -> list[str]:
+    """The model metrics of the newest realized and estimated results (the problem type's metrics)."""
+    names: set[str] = set()
+    for group in (REALIZED, ESTIMATED):
+        for row in _newest_rows(session, schedule_id=schedule_id, features=(group,), since=None, until=None,
+                                limit=1):
+            names.update(row.metrics)
+    return sorted(names)
 
 
 def feature_names(session: Session, *, schedule_id: str) -> list[str]:
@@ -28,8 +87,10 @@ def feature_names(session: Session, *, schedule_id: str) -> list[str]:
     return sorted(session.scalars(query))
 
 
-def latest_feature_metrics(session: Session) -> list[tuple[str, str, dict[str, float | None]]]:
-    """(schedule name, feature, metrics) from each schedule's newest analysed window."""
+def latest_feature_metrics(session: Session, *, monitor_type: str | None = None,
+                           features: Sequence[str] | None = None) -> list[tuple[str, str, dict[str, float | None]]]:
+    """(schedule name, feature, metrics) from each schedule's newest analysed window, optionally only
+    for schedules of one monitor type and for some features."""
     newest = (select(FeatureMetric.schedule_id, func.max(FeatureMetric.window_end).label("window_end"))
               .group_by(FeatureMetric.schedule_id).subquery())
     query = (select(Schedule.name, FeatureMetric.feature_name, FeatureMetric.metrics)
@@ -37,6 +98,10 @@ def latest_feature_metrics(session: Session) -> list[tuple[str, str, dict[str, f
                    & (newest.c.window_end == FeatureMetric.window_end))
              .join(Schedule, Schedule.id == FeatureMetric.schedule_id)
              .order_by(Schedule.name, FeatureMetric.feature_name, FeatureMetric.id))
+    if monitor_type is not None:
+        query = query.where(Schedule.monitor_type == monitor_type)
+    if features is not None:
+        query = query.where(FeatureMetric.feature_name.in_(features))
     latest: dict[tuple[str, str], dict[str, float | None]] = {}
     for name, feature, metrics in session.execute(query):
         latest[(name, feature)] = metrics  # a later id (a re-run) of the same window wins

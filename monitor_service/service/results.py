@@ -1,7 +1,9 @@
 """Recording what a finished job produced: status, counts, violations, feature metrics, alerts.
 
 The violation rows come from the job's own `constraint_violations.json` (SageMaker's format), so
-the database and the files on disk always tell the same story.
+the database and the files on disk always tell the same story. Model-quality violations name a
+`metric_name` (auc, f2, ...) where data-quality ones name a `feature_name`; both are stored as the
+row's feature, with the comparison operator as its check type.
 """
 
 from __future__ import annotations
@@ -65,7 +67,8 @@ def record_result(session: Session, artifacts: ArtifactStore, *, execution: Exec
     execution.lease_owner, execution.lease_expires_at = None, None
     window = {"window_start": execution.window_start or now, "window_end": execution.window_end or now}
     rows = [{"execution_id": execution.id, "schedule_id": execution.schedule_id,
-             "monitor_type": execution.monitor_type, "feature_name": str(e.get("feature_name", "")),
+             "monitor_type": execution.monitor_type,
+             "feature_name": str(e.get("feature_name", e.get("metric_name", ""))),
              "check_type": str(e.get("constraint_check_type", "")), "description": str(e.get("description", "")),
              "created_at": now, **window} for e in entries]
     if rows:

@@ -27,8 +27,8 @@ from monitor_service.scheduler.expressions import (
 )
 from monitor_service.service.baselines import get_baseline
 from monitor_service.service.common import ConflictError, InvalidField, new_id
-from monitor_service.service.monitors import Monitor
-from monitor_service.store.models import Schedule
+from monitor_service.service.monitors import Monitor, monitor_settings, resolve_monitor
+from monitor_service.store.models import Baseline, Schedule
 
 
 @dataclass(frozen=True)
@@ -69,26 +69,31 @@ def list_schedules(session: Session, *, status: str | None = None) -> list[Sched
     return list(session.scalars(query))
 
 
-def _check_baseline(session: Session, baseline_id: str) -> None:
+def _check_baseline(session: Session, baseline_id: str, monitor_type: str) -> Baseline:
     try:
         baseline = get_baseline(session, baseline_id)
     except NotFoundError as exc:
         raise InvalidField("baseline_id", exc.message) from exc
     if baseline.status != "Ready":
         raise InvalidField("baseline_id", f"baseline {baseline_id} is {baseline.status}; a schedule needs a Ready one")
+    if baseline.monitor_type != monitor_type:
+        raise InvalidField("baseline_id", f"baseline {baseline_id} is a {baseline.monitor_type} baseline; "
+                                          f"a {monitor_type} schedule needs a {monitor_type} one")
+    return baseline
 
 
 def create_schedule(session: Session, monitors: Registry[Monitor], *, name: str, monitor_type: str,
-                    input_spec: dict[str, Any], baseline_id: str, schedule_expression: str,
-                    start_offset: str | None, end_offset: str | None, now: datetime) -> Schedule:
-    if monitor_type not in monitors:
-        raise InvalidField("monitor_type", f"unknown monitor type {monitor_type!r}",
-                           hint=f"use one of {monitors.names()}")
+                    input_spec: dict[str, Any], settings: dict[str, dict[str, Any]], baseline_id: str,
+                    schedule_expression: str, start_offset: str | None, end_offset: str | None,
+                    now: datetime) -> Schedule:
+    """`settings` holds the request's monitor-settings objects by body field (see `monitor_settings`)."""
+    monitor_type, monitor = resolve_monitor(monitors, monitor_type)
+    own_settings = monitor_settings(monitor, monitor_type, settings)
     if session.scalar(select(Schedule.id).where(Schedule.name == name)) is not None:
         raise ConflictError(f"a schedule named {name!r} already exists", hint="pick another name")
-    _check_baseline(session, baseline_id)
+    monitor.kind.check_pairing(own_settings, _check_baseline(session, baseline_id, monitor_type))
     schedule = Schedule(
-        id=new_id(), name=name, monitor_type=monitors.canonical(monitor_type), input_spec=input_spec,
+        id=new_id(), name=name, monitor_type=monitor_type, input_spec=input_spec, monitor_settings=own_settings,
         baseline_id=baseline_id, schedule_expression=schedule_expression, start_offset=start_offset,
         end_offset=end_offset, status="Scheduled", planned_until=now, skipped_windows=0,
         created_at=now, updated_at=now,
@@ -98,11 +103,19 @@ def create_schedule(session: Session, monitors: Registry[Monitor], *, name: str,
     return schedule
 
 
-def update_schedule(session: Session, *, schedule_id: str, changes: dict[str, Any], now: datetime) -> Schedule:
-    """Apply a validated PATCH: pause/resume (`status`) and edits of any other field."""
+def update_schedule(session: Session, monitors: Registry[Monitor], *, schedule_id: str, changes: dict[str, Any],
+                    now: datetime) -> Schedule:
+    """Apply a validated PATCH: pause/resume (`status`) and edits of any other field.
+
+    New monitor settings come as `changes["settings"]`, the request's settings objects by body field.
+    """
     schedule = get_schedule(session, schedule_id)
-    if "baseline_id" in changes:
-        _check_baseline(session, changes["baseline_id"])
+    monitor = monitors.get(schedule.monitor_type)
+    if "settings" in changes:
+        changes["monitor_settings"] = monitor_settings(monitor, schedule.monitor_type, changes.pop("settings"))
+    if "baseline_id" in changes or "monitor_settings" in changes:
+        baseline = _check_baseline(session, changes.get("baseline_id", schedule.baseline_id), schedule.monitor_type)
+        monitor.kind.check_pairing(changes.get("monitor_settings", schedule.monitor_settings), baseline)
     merged = {k: changes.get(k, getattr(schedule, k)) for k in ("schedule_expression", "start_offset", "end_offset")}
     try:
         parse_timing(merged["schedule_expression"], merged["start_offset"], merged["end_offset"])

@@ -34,7 +34,7 @@ def csv_header(first_file: str, delimiter: str) -> list[str]:
 
     import fsspec
 
-    with fsspec.open(first_file, "r", encoding="utf-8", errors="replace") as handle:
+    with fsspec.open(first_file, "r", encoding="utf-8-sig", errors="replace") as handle:  # BOM: Spark drops it too
         first = handle.readline().rstrip("\r\n")
     names = next(csv.reader([first], delimiter=delimiter), [])
     if not names or any(not n.strip() for n in names):

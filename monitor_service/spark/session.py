@@ -14,6 +14,8 @@ if TYPE_CHECKING:
 
 # Settings every session of ours needs, whatever the master.
 BASE_CONF: dict[str, str] = {
+    # Small input splits keep each task's parsed rows small, so memory stays bounded.
+    "spark.sql.files.maxPartitionBytes": str(32 * 1024 * 1024),
     "spark.sql.session.timeZone": "UTC",
     "spark.sql.ansi.enabled": "false",
     "spark.sql.caseSensitive": "true",

@@ -18,7 +18,9 @@ from monitor_service import io
 from monitor_service.errors import NotFoundError, StoreError
 
 _SEGMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._=-]{0,127}$")
-ARTIFACT_NAMES = ("statistics.json", "constraints.json", "constraint_violations.json", "summary.json")
+ARTIFACT_NAMES = ("statistics.json", "constraints.json", "constraint_violations.json", "summary.json",
+                  # model quality: the CBPE estimate for unlabelled records, and the baseline's calibration
+                  "estimated_statistics.json", "estimated_constraint_violations.json", "calibration.json")
 
 
 class ArtifactStore:
@@ -75,6 +77,19 @@ class ArtifactStore:
             filesystem, inner = fsspec.core.url_to_fs(checked)
             return bool(filesystem.exists(inner))
         return Path(checked).is_file()
+
+    def ensure_folder(self, path: str) -> None:
+        """Make an (empty) folder exist. Object stores only know folders through their objects, so
+        there a `_folder` marker is written; data readers skip names starting with `_`."""
+        checked = self._checked(path)
+        if not io.is_url(checked):
+            Path(checked).mkdir(parents=True, exist_ok=True)
+            return
+        import fsspec
+
+        filesystem, inner = fsspec.core.url_to_fs(checked)
+        if not filesystem.isdir(inner):
+            io.write_text_atomic(io.join(checked, "_folder"), "")
 
     def write_json(self, path: str, obj: Any) -> None:
         io.write_json_atomic(self._checked(path), obj)

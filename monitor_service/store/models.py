@@ -82,12 +82,17 @@ class Baseline(Base):
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)
     status: Mapped[str] = mapped_column(String(16))
+    # The files' format: DataQuality (statistics + constraints) or ModelQuality (constraints,
+    # optional statistics and calibration); only schedules of the same type may use it.
+    monitor_type: Mapped[str] = mapped_column(String(32), default="DataQuality", server_default="DataQuality")
     version: Mapped[int] = mapped_column(Integer, default=1)
     source: Mapped[str] = mapped_column(String(16))
     statistics: Mapped[dict[str, Any] | None] = mapped_column(JsonType, nullable=True)
     constraints: Mapped[dict[str, Any] | None] = mapped_column(JsonType, nullable=True)
+    calibration: Mapped[dict[str, Any] | None] = mapped_column(JsonType, nullable=True)
     statistics_path: Mapped[str | None] = mapped_column(String(2000), nullable=True)
     constraints_path: Mapped[str | None] = mapped_column(String(2000), nullable=True)
+    calibration_path: Mapped[str | None] = mapped_column(String(2000), nullable=True)
     job_input: Mapped[dict[str, Any] | None] = mapped_column(JsonType, nullable=True)
     failure_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -101,6 +106,8 @@ class Schedule(Base):
     name: Mapped[str] = mapped_column(String(63), unique=True)
     monitor_type: Mapped[str] = mapped_column(String(32))
     input_spec: Mapped[dict[str, Any]] = mapped_column(JsonType)
+    # Settings of the monitor type, e.g. ModelQuality's problem type and attributes (null: none).
+    monitor_settings: Mapped[dict[str, Any] | None] = mapped_column(JsonType, nullable=True)
     baseline_id: Mapped[str] = mapped_column(ForeignKey("baselines.id", ondelete="RESTRICT"), index=True)
     schedule_expression: Mapped[str] = mapped_column(String(200))
     start_offset: Mapped[str | None] = mapped_column(String(40), nullable=True)

@@ -6,13 +6,12 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Response, status
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from monitor_service.api.deps import AdminAccess, ReadAccess, ResourcesDep, SessionDep
-from monitor_service.api.routes.inputs import InputIn
+from monitor_service.api.routes.inputs import InputIn, MonitorSettingsIn
 from monitor_service.service import baselines as service
-from monitor_service.service.baseline_files import ConstraintsPatch, validate_constraints, validate_statistics
-from monitor_service.service.common import InvalidField
+from monitor_service.service.baseline_files import ConstraintsPatch
 from monitor_service.store.models import Baseline
 
 router = APIRouter(prefix="/api/v1", tags=["baselines"], dependencies=[ReadAccess])
@@ -20,26 +19,21 @@ NAME = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*
 
 
 class BaselineCreate(BaseModel):
-    """SageMaker's statistics.json and constraints.json, as they are."""
+    """SageMaker's files, as they are, checked by the monitor type's own readers."""
 
     model_config = ConfigDict(extra="forbid")
 
     name: str = NAME
-    statistics: dict[str, Any]
-    constraints: dict[str, Any]
-
-    @field_validator("statistics")
-    @classmethod
-    def _statistics(cls, value: dict[str, Any]) -> dict[str, Any]:
-        return validate_statistics(value)
-
-    @field_validator("constraints")
-    @classmethod
-    def _constraints(cls, value: dict[str, Any]) -> dict[str, Any]:
-        return validate_constraints(value)
+    monitor_type: str = Field(default="DataQuality", description="DataQuality or ModelQuality")
+    statistics: dict[str, Any] | None = Field(
+        default=None, description="statistics.json; required for DataQuality, optional for ModelQuality")
+    constraints: dict[str, Any] = Field(description="constraints.json (ModelQuality: the model-quality format)")
+    calibration: dict[str, Any] | None = Field(
+        default=None, description="ModelQuality (BinaryClassification) only: the calibration.json of the "
+                                  "baseline job, used by the CBPE estimate of records without a label")
 
 
-class BaselineJobCreate(BaseModel):
+class BaselineJobCreate(MonitorSettingsIn):
     model_config = ConfigDict(extra="forbid")
 
     name: str = NAME
@@ -50,6 +44,7 @@ class BaselineJobCreate(BaseModel):
 class BaselineOut(BaseModel):
     id: str
     name: str
+    monitor_type: str
     status: str = Field(description="Pending (baseline job running) | Ready | Failed")
     version: int
     source: str
@@ -57,21 +52,23 @@ class BaselineOut(BaseModel):
     failure_reason: str | None
     statistics_path: str | None
     constraints_path: str | None
+    calibration_path: str | None
     created_at: datetime
     updated_at: datetime
 
     @classmethod
     def of(cls, baseline: Baseline) -> BaselineOut:
-        return cls(id=baseline.id, name=baseline.name, status=baseline.status, version=baseline.version,
-                   source=baseline.source, features=service.feature_count(baseline),
+        return cls(id=baseline.id, name=baseline.name, monitor_type=baseline.monitor_type, status=baseline.status,
+                   version=baseline.version, source=baseline.source, features=service.feature_count(baseline),
                    failure_reason=baseline.failure_reason, statistics_path=baseline.statistics_path,
-                   constraints_path=baseline.constraints_path, created_at=baseline.created_at,
-                   updated_at=baseline.updated_at)
+                   constraints_path=baseline.constraints_path, calibration_path=baseline.calibration_path,
+                   created_at=baseline.created_at, updated_at=baseline.updated_at)
 
 
 class BaselineDetail(BaselineOut):
     statistics: dict[str, Any] | None
     constraints: dict[str, Any] | None
+    calibration: dict[str, Any] | None
 
 
 class BaselineJobOut(BaseModel):
@@ -82,20 +79,19 @@ class BaselineJobOut(BaseModel):
 
 @router.post("/baselines", status_code=status.HTTP_201_CREATED, dependencies=[AdminAccess])
 def create_baseline(body: BaselineCreate, session: SessionDep, resources: ResourcesDep) -> BaselineOut:
-    baseline = service.create_baseline(session, resources.artifacts, name=body.name, statistics=body.statistics,
-                                       constraints=body.constraints, now=resources.clock.now())
+    baseline = service.create_baseline(session, resources.artifacts, resources.monitors, name=body.name,
+                                       monitor_type=body.monitor_type, statistics=body.statistics,
+                                       constraints=body.constraints, calibration=body.calibration,
+                                       now=resources.clock.now())
     return BaselineOut.of(baseline)
 
 
 @router.post("/baseline-jobs", status_code=status.HTTP_202_ACCEPTED, dependencies=[AdminAccess],
              summary="Profile a dataset into a new baseline (runs on the scheduler's Spark session)")
 def start_baseline_job(body: BaselineJobCreate, session: SessionDep, resources: ResourcesDep) -> BaselineJobOut:
-    if body.monitor_type not in resources.monitors:
-        raise InvalidField("monitor_type", f"unknown monitor type {body.monitor_type!r}",
-                           hint=f"use one of {resources.monitors.names()}")
     baseline, execution = service.start_baseline_job(
-        session, resources.artifacts, name=body.name, input_spec=body.input.spec(),
-        monitor_type=resources.monitors.canonical(body.monitor_type), now=resources.clock.now())
+        session, resources.artifacts, resources.monitors, name=body.name, input_spec=body.input.spec(),
+        monitor_type=body.monitor_type, settings=body.settings_given(), now=resources.clock.now())
     return BaselineJobOut(id=baseline.id, execution_id=execution.id, status=baseline.status)
 
 
@@ -108,7 +104,7 @@ def list_baselines(session: SessionDep) -> list[BaselineOut]:
 def get_baseline(baseline_id: str, session: SessionDep) -> BaselineDetail:
     baseline = service.get_baseline(session, baseline_id)
     return BaselineDetail(**BaselineOut.of(baseline).model_dump(), statistics=baseline.statistics,
-                          constraints=baseline.constraints)
+                          constraints=baseline.constraints, calibration=baseline.calibration)
 
 
 @router.get("/baselines/{baseline_id}/constraints", summary="The current constraints.json")
@@ -125,12 +121,8 @@ def get_statistics(baseline_id: str, session: SessionDep) -> dict[str, Any]:
             summary="Replace the whole constraints.json (a new baseline version)")
 def replace_constraints(baseline_id: str, body: dict[str, Any], session: SessionDep,
                         resources: ResourcesDep) -> BaselineOut:
-    try:
-        constraints = validate_constraints(body)
-    except ValueError as exc:
-        raise InvalidField("constraints", str(exc)) from None
-    baseline = service.replace_constraints(session, resources.artifacts, baseline_id=baseline_id,
-                                           constraints=constraints, now=resources.clock.now())
+    baseline = service.replace_constraints(session, resources.artifacts, resources.monitors,
+                                           baseline_id=baseline_id, constraints=body, now=resources.clock.now())
     return BaselineOut.of(baseline)
 
 
@@ -148,8 +140,8 @@ def patch_constraints(baseline_id: str, body: ConstraintsPatch, session: Session
       `drift_method` / `drift_threshold` (per-feature override), `checks` (for this feature only) and
       `clear_overrides`.
     """
-    baseline = service.patch_constraints(session, resources.artifacts, baseline_id=baseline_id, patch=body,
-                                         now=resources.clock.now())
+    baseline = service.patch_constraints(session, resources.artifacts, resources.monitors, baseline_id=baseline_id,
+                                         patch=body, now=resources.clock.now())
     return BaselineOut.of(baseline)
 
 

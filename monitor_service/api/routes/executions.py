@@ -16,7 +16,8 @@ from monitor_service.store.models import Execution
 
 router = APIRouter(prefix="/api/v1/executions", tags=["executions"], dependencies=[ReadAccess])
 ExecutionStatus = Literal["Pending", "InProgress", "Completed", "CompletedWithViolations", "Failed", "Stopped"]
-ArtifactName = Literal["statistics.json", "constraints.json", "constraint_violations.json", "summary.json"]
+ArtifactName = Literal["statistics.json", "constraints.json", "constraint_violations.json", "summary.json",
+                       "estimated_statistics.json", "estimated_constraint_violations.json", "calibration.json"]
 
 
 class ExecutionOut(BaseModel):

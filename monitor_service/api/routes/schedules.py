@@ -10,11 +10,17 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from monitor_service.api.deps import AdminAccess, ReadAccess, ResourcesDep, SessionDep
 from monitor_service.api.routes.executions import ExecutionOut
-from monitor_service.api.routes.inputs import InputIn
+from monitor_service.api.routes.inputs import InputIn, MonitorSettingsIn
 from monitor_service.scheduler.expressions import check_offsets, parse_offset, parse_schedule_expression
 from monitor_service.service import executions as executions_service
 from monitor_service.service import schedules as service
-from monitor_service.service.feature_metrics import feature_history, feature_names
+from monitor_service.service.feature_metrics import (
+    feature_history,
+    feature_names,
+    model_metric_history,
+    model_metric_names,
+)
+from monitor_service.service.model_quality import MONITOR_TYPE as MODEL_QUALITY
 from monitor_service.store.models import Schedule
 
 router = APIRouter(prefix="/api/v1/schedules", tags=["schedules"], dependencies=[ReadAccess])
@@ -48,18 +54,20 @@ class _Timing(BaseModel):
         return self
 
 
-class ScheduleCreate(_Timing):
+class ScheduleCreate(_Timing, MonitorSettingsIn):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(min_length=1, max_length=63, pattern=r"^[A-Za-z0-9](-*[A-Za-z0-9_])*$",
                       description="Also the report folder name: letters, digits, '-' and '_'")
-    monitor_type: str = "DataQuality"
+    monitor_type: str = Field(default="DataQuality", description="DataQuality or ModelQuality")
     input: InputIn
-    baseline_id: str
+    baseline_id: str = Field(description="A Ready baseline of the same monitor type")
     schedule_expression: str = Field(examples=["cron(0 * ? * * *)", "*/15 * * * *", "rate(15 minutes)"])
 
 
-class ScheduleUpdate(_Timing):
+class ScheduleUpdate(_Timing, MonitorSettingsIn):
+    """Fields left out stay as they are; `input` and `model_quality` are replaced as a whole."""
+
     model_config = ConfigDict(extra="forbid")
 
     status: Literal["Scheduled", "Stopped"] | None = Field(default=None,
@@ -80,6 +88,8 @@ class ScheduleOut(BaseModel):
     monitor_type: str
     status: str
     input: dict[str, Any]
+    model_quality: dict[str, Any] | None = Field(description="The ModelQuality settings (null: ground truth in "
+                                                             "{artifact_root}/ground-truth)")
     baseline_id: str
     schedule_expression: str
     start_offset: str | None
@@ -95,6 +105,7 @@ class ScheduleOut(BaseModel):
         runs = [Run(scheduled_time=f, window_start=s, window_end=e) for f, s, e in service.upcoming(schedule, now)]
         return cls(id=schedule.id, name=schedule.name, monitor_type=schedule.monitor_type, status=schedule.status,
                    input=schedule.input_spec, baseline_id=schedule.baseline_id,
+                   model_quality=schedule.monitor_settings if schedule.monitor_type == MODEL_QUALITY else None,
                    schedule_expression=schedule.schedule_expression, start_offset=schedule.start_offset,
                    end_offset=schedule.end_offset, planned_until=schedule.planned_until,
                    skipped_windows=schedule.skipped_windows, next_runs=runs, created_at=schedule.created_at,
@@ -139,12 +150,28 @@ class FeatureHistoryOut(BaseModel):
     points: list[MetricPoint]
 
 
+class ModelMetricPoint(BaseModel):
+    execution_id: str
+    window_start: datetime
+    window_end: datetime
+    value: float | None = Field(description="Measured on the records labelled by the execution time")
+    estimated: float | None = Field(description="CBPE estimate for the records still without a label (an "
+                                                "estimate, not a measurement; BinaryClassification with a "
+                                                "probability only)")
+
+
+class ModelMetricHistoryOut(BaseModel):
+    schedule_id: str
+    metric: str
+    points: list[ModelMetricPoint]
+
+
 @router.post("", status_code=status.HTTP_201_CREATED, dependencies=[AdminAccess])
 def create_schedule(body: ScheduleCreate, session: SessionDep, resources: ResourcesDep) -> ScheduleOut:
     now = resources.clock.now()
     schedule = service.create_schedule(
         session, resources.monitors, name=body.name, monitor_type=body.monitor_type,
-        input_spec=body.input.model_dump(mode="json"), baseline_id=body.baseline_id,
+        input_spec=body.input.model_dump(mode="json"), settings=body.settings_given(), baseline_id=body.baseline_id,
         schedule_expression=body.schedule_expression, start_offset=body.start_offset, end_offset=body.end_offset,
         now=now)
     return ScheduleOut.of(schedule, now)
@@ -165,11 +192,14 @@ def get_schedule(schedule_id: str, session: SessionDep, resources: ResourcesDep)
 @router.patch("/{schedule_id}", dependencies=[AdminAccess], summary="Pause, resume or edit a schedule")
 def update_schedule(schedule_id: str, body: ScheduleUpdate, session: SessionDep,
                     resources: ResourcesDep) -> ScheduleOut:
-    changes = body.model_dump(mode="json", exclude_unset=True)
+    changes = body.model_dump(mode="json", exclude_unset=True, exclude=set(MonitorSettingsIn.model_fields))
     if "input" in changes:
         changes["input_spec"] = changes.pop("input")
+    if body.settings_changed():
+        changes["settings"] = body.settings_given()
     now = resources.clock.now()
-    return ScheduleOut.of(service.update_schedule(session, schedule_id=schedule_id, changes=changes, now=now), now)
+    return ScheduleOut.of(service.update_schedule(session, resources.monitors, schedule_id=schedule_id,
+                                                  changes=changes, now=now), now)
 
 
 @router.delete("/{schedule_id}", status_code=status.HTTP_204_NO_CONTENT, dependencies=[AdminAccess],
@@ -183,8 +213,8 @@ def delete_schedule(schedule_id: str, session: SessionDep) -> Response:
              summary="Run one window now (always a new execution, also for a window already run)")
 def run_window(schedule_id: str, body: WindowIn, session: SessionDep, resources: ResourcesDep) -> ExecutionOut:
     schedule = service.get_schedule(session, schedule_id)
-    execution = executions_service.run_window_now(session, resources.artifacts, schedule, start=body.start,
-                                                  end=body.end, now=resources.clock.now())
+    execution = executions_service.run_window_now(session, resources.artifacts, resources.monitors, schedule,
+                                                  start=body.start, end=body.end, now=resources.clock.now())
     return ExecutionOut.of(execution)
 
 
@@ -192,7 +222,8 @@ def run_window(schedule_id: str, body: WindowIn, session: SessionDep, resources:
              summary="Create the schedule's windows inside [start, end] that have not run yet")
 def backfill(schedule_id: str, body: WindowIn, session: SessionDep, resources: ResourcesDep) -> BackfillOut:
     schedule = service.get_schedule(session, schedule_id)
-    result = executions_service.backfill(session, resources.artifacts, schedule, start=body.start, end=body.end,
+    result = executions_service.backfill(session, resources.artifacts, resources.monitors, schedule,
+                                         start=body.start, end=body.end,
                                          now=resources.clock.now(),
                                          max_windows=resources.settings.backfill_max_windows)
     return BackfillOut(created=result.created, existing=result.existing)
@@ -214,3 +245,25 @@ def get_feature_history(schedule_id: str, feature: str, session: SessionDep, sin
     return FeatureHistoryOut(schedule_id=schedule_id, feature=feature, points=[
         MetricPoint(execution_id=r.execution_id, window_start=r.window_start, window_end=r.window_end,
                     metrics=r.metrics) for r in rows])
+
+
+@router.get("/{schedule_id}/model-metrics", summary="Model metrics with recorded values (ModelQuality schedules)")
+def list_model_metrics(schedule_id: str, session: SessionDep) -> list[str]:
+    service.get_schedule(session, schedule_id)
+    return model_metric_names(session, schedule_id=schedule_id)
+
+
+@router.get("/{schedule_id}/model-metrics/{metric}/history",
+            summary="A model metric (auc, f2, accuracy, mae, ...) across executions: measured and estimated")
+def get_model_metric_history(schedule_id: str, metric: str, session: SessionDep, since: datetime | None = None,
+                             until: datetime | None = None,
+                             limit: int = Query(default=500, ge=1, le=10_000)) -> ModelMetricHistoryOut:
+    """One point per execution, oldest window first; since/until filter the window end. `value` is
+    measured on the labelled records, `estimated` is the CBPE estimate for the records still waiting
+    for a label. A metric that could not be computed (e.g. auc of a window with one class) is null."""
+    service.get_schedule(session, schedule_id)
+    points = model_metric_history(session, schedule_id=schedule_id, metric=metric, since=since, until=until,
+                                  limit=limit)
+    return ModelMetricHistoryOut(schedule_id=schedule_id, metric=metric, points=[
+        ModelMetricPoint(execution_id=p.execution_id, window_start=p.window_start, window_end=p.window_end,
+                         value=p.value, estimated=p.estimated) for p in points])
