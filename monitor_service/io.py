@@ -77,6 +77,18 @@ def write_json_atomic(path: str, obj: Any) -> None:
     write_text_atomic(path, dumps(obj))
 
 
+def remove(path: str) -> None:
+    """Delete a file if it exists (local path or fsspec URL)."""
+    if is_url(path):
+        import fsspec
+
+        fs, target = fsspec.core.url_to_fs(path)
+        if fs.exists(target):
+            fs.rm(target)
+        return
+    Path(local_path(path)).unlink(missing_ok=True)
+
+
 def read_text(path: str, what: str = "file") -> str:
     try:
         if is_url(path):

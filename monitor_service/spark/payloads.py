@@ -102,12 +102,12 @@ def json_record_entries(record: str, features_attribute: str | None) -> str:
 def json_payload_records(payload: str, records_attribute: str | None, layout: str) -> str:
     """Split a JSON payload into record texts: a list, `{attr: [...]}`, a columnar object, or one object."""
     text = f"ltrim({payload})"
-    as_list = f"from_json({text}, 'array<string>')"
+    as_list = json_list_texts(text, "array<{}>")
     columnar = columnar_records(payload, 1 if layout == "columnar" else 2)
     branches = [f"WHEN {text} LIKE '[%' THEN {as_list}"]
     if records_attribute:
         field = _struct_field(records_attribute)
-        attr = f"from_json({text}, 'struct<{field}:array<string>>').{field}"
+        attr = json_list_texts(text, f"struct<{field}:array<{{}}>>", f".{field}")
         branches.append(f"WHEN {text} LIKE '{{%' AND {attr} IS NOT NULL THEN {attr}")
     if layout != "records":
         branches.append(f"WHEN {text} LIKE '{{%' AND {columnar} IS NOT NULL THEN {columnar}")
@@ -118,6 +118,21 @@ def json_payload_records(payload: str, records_attribute: str | None, layout: st
     branches.append(f"WHEN trim({text}) = '' THEN cast(array() as array<string>)")
     branches.append(f"ELSE array({text})")
     return "CASE " + " ".join(branches) + " END"
+
+
+def json_list_texts(text: str, shape: str, path: str = "") -> str:
+    """The elements of a JSON list as JSON texts, each exactly as written.
+
+    `array<string>` keeps numbers and nested objects verbatim (`1.0` stays `1.0`, which matters
+    for type inference) but strips the quotes of string elements, which would then no longer
+    parse as JSON records; `array<variant>` keeps strings quoted but normalizes numbers. So
+    string elements come from the variant reading and everything else from the string one.
+    `shape` is the schema with `{}` where the element type goes; `path` selects the list in it.
+    """
+    as_text = f"from_json({text}, '{shape.format('string')}'){path}"
+    as_variant = f"from_json({text}, '{shape.format('variant')}'){path}"
+    return (f"zip_with({as_text}, {as_variant}, (st, va) -> "
+            f"CASE WHEN schema_of_variant(va) = 'STRING' THEN to_json(va) ELSE st END)")
 
 
 def columnar_records(payload: str, min_keys: int) -> str:

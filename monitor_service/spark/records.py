@@ -58,7 +58,7 @@ def _expected_count(summary: list[Any], column: str, names: list[str] | None) ->
     counts: Counter[int] = Counter()
     for row in summary:
         value = row[column]
-        if row["error"] is None and value is not None and value >= 0:
+        if row["error"] is None and row["window_state"] != "out" and value is not None and value >= 0:
             counts[value] += row["count"]
     return counts.most_common(1)[0][0] if counts else None
 
@@ -80,12 +80,14 @@ def finalize_records(
     if window is None:
         state = F.lit("in")
     else:
-        start = F.lit(window.start.replace(tzinfo=None)).cast("timestamp")
-        end = F.lit(window.end.replace(tzinfo=None)).cast("timestamp")
+        # Aware datetimes: PySpark converts them to instants, whatever the host's time zone.
+        start = F.lit(window.start).cast("timestamp")
+        end = F.lit(window.end).cast("timestamp")
         # A broken line is charged to the window of its own inferenceTime when that can be read,
         # else of its file's hour folder, so neighbouring windows do not count it again.
         hour = F.expr(
-            "try_to_timestamp(regexp_extract(source_file, '/(\\d{4}/\\d{2}/\\d{2}/\\d{2})/[^/]*$', 1), 'yyyy/MM/dd/HH')"
+            r"try_to_timestamp(regexp_extract(source_file, '/(\\d{4}/\\d{2}/\\d{2}/\\d{2})/[^/]*$', 1), "
+            "'yyyy/MM/dd/HH')"
         )
         error_time = F.coalesce(time, hour)
         state = (
@@ -142,6 +144,9 @@ def finalize_records(
     files: list[str] = []
     if quarantined and quarantine_dir:
         files = _write_quarantine(rows, quarantine_dir, dict(quarantined), spec, expected_in, expected_out)
+    elif quarantine_dir:  # a re-run into the same folder must not leave an earlier run's samples
+        for name in ("counts.json", "samples.jsonl"):
+            io.remove(io.join(quarantine_dir, name))
     good = rows.where(F.col("reason").isNull() & (F.col("window_state") == "in")).select(*RECORD_COLUMNS)
     result = ReadResult(
         df=good,
@@ -198,6 +203,7 @@ def _write_quarantine(
                 "line",
                 "in_count",
                 "out_count",
+                "inference_time_raw",
                 F.expr("transform(fields, f -> f.value)").alias("values"),
             )
         )
@@ -212,6 +218,8 @@ def _write_quarantine(
             }
             if r.line is not None:
                 sample["line"] = r.line[:MAX_SAMPLE_CHARS]
+            if r.reason == "invalid_inference_time":
+                sample["inference_time"] = r.inference_time_raw
             if r.reason == "field_count_mismatch":
                 sample["detail"] = (
                     f"input has {r.in_count} fields (expected {expected_in}), "

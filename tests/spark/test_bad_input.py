@@ -199,8 +199,6 @@ def test_field_count_mismatch_sample_shows_values_and_expectation(bad_run: BadRu
     assert "input has 2 fields (expected 3)" in sample["detail"]
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: invalid_inference_time samples carry neither the line nor the raw "
-                                       "inferenceTime, so the offending value cannot be seen (records.py)")
 def test_invalid_inference_time_sample_shows_the_offending_time(bad_run: BadRun) -> None:
     (sample,) = [s for s in bad_run.samples if s["reason"] == "invalid_inference_time"]
     assert sample["event_id"] == "bad-time"
@@ -236,10 +234,6 @@ def _hour_folder(root: Path, hour: datetime) -> Path:
     return folder
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: the hour-folder regex in finalize_records is written with one SQL "
-                                       "backslash ('\\d'), which Spark unescapes to 'd', so it never matches and "
-                                       "a time-less broken line is charged to every window that reads its "
-                                       "folder (records.py)")
 def test_timeless_broken_line_is_charged_to_its_own_hour_only(spark: Any, tmp_path: Path) -> None:
     noon = START + timedelta(hours=2)
     (_hour_folder(tmp_path, noon) / "a.jsonl").write_text(
@@ -254,10 +248,6 @@ def test_timeless_broken_line_is_charged_to_its_own_hour_only(spark: Any, tmp_pa
     assert (result.records_valid, result.quarantined, result.outside_window) == (1, {}, 2)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: the expected positional field count is the most common count over "
-                                       "ALL rows read, including the neighbouring hour folders outside the "
-                                       "window, so a window after a schema change is quarantined entirely "
-                                       "(records.py _expected_count)")
 def test_expected_field_count_comes_from_the_window(spark: Any, tmp_path: Path) -> None:
     ten, eleven = START, START + timedelta(hours=1)
     (_hour_folder(tmp_path, ten) / "a.jsonl").write_text("\n".join(
@@ -284,9 +274,6 @@ def test_csv_dataset_header_with_byte_order_mark(spark: Any, tmp_path: Path) -> 
     assert sorted(rows) == [[("age", "31"), ("city", "Paris")], [("age", "47"), ("city", "Oslo")]]
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: quarantine files are only written when something is quarantined, so "
-                                       "a rerun into the same output folder leaves the previous run's "
-                                       "counts.json / samples.jsonl contradicting summary.json (records.py)")
 def test_rerun_without_bad_lines_leaves_no_stale_quarantine(spark: Any, tmp_path: Path) -> None:
     good = [csv_capture([str(i), "1.0", "a"], "0.5", f"g{i}", _at(i)) for i in range(5)]
     (tmp_path / "bad").mkdir()

@@ -288,9 +288,6 @@ def test_payload_variants_split_into_the_same_records(spark: Any, tmp_path: Path
         key: list(zip(["_c0", "_c1", "_c2"], values, strict=True)) for key, values in expected.items()}
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a JSON list element that is a string (['cat', 'dog'] predictions, "
-                                       "['some text'] instances) is re-parsed as a JSON scalar without its "
-                                       "quotes and the line is quarantined as malformed_payload (payloads.py)")
 def test_string_elements_of_json_lists_are_values(spark: Any, tmp_path: Path) -> None:
     path = tmp_path / "strings.jsonl"
     path.write_text("\n".join([
@@ -324,9 +321,6 @@ def host_timezone_new_york() -> Iterator[None]:
         time.tzset()
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: finalize_records strips tzinfo from the window before F.lit, and "
-                                       "PySpark reads a naive datetime in the host's local zone, so on a "
-                                       "non-UTC host the window is shifted by the UTC offset (records.py)")
 def test_window_does_not_depend_on_host_timezone(spark: Any, tmp_path: Path, host_timezone_new_york: None) -> None:
     path = tmp_path / "day.jsonl"
     day = datetime(2024, 5, 1, tzinfo=UTC)
