@@ -60,7 +60,7 @@ def run_demo(workdir: str, records_per_hour: int = 2000) -> int:
     print(f"   {baseline.one_line()}")
     if baseline.status == "Failed":
         return EXIT_FAILED
-    worst = EXIT_COMPLETED
+    failed = False
     for h in range(1, 5):
         window = Window(start=DEMO_START + timedelta(hours=h), end=DEMO_START + timedelta(hours=h + 1))
         out = base / "monitoring" / window.start.strftime("%Y/%m/%d/%H")
@@ -83,26 +83,19 @@ def run_demo(workdir: str, records_per_hour: int = 2000) -> int:
                 print(f"   - {v['feature_name']}: {v['constraint_check_type']}: {v['description']}")
             if len(violations) > 12:
                 print(f"   ... {len(violations) - 12} more in {out / 'constraint_violations.json'}")
-        worst = max(worst, summary.exit_code)
-    return _extra_demos(base, capture, baseline.artifacts, spark, worst)
+        failed = failed or summary.status == "Failed"
+    failed = _extra_demos(base, capture, baseline.artifacts, spark) or failed
+    return EXIT_FAILED if failed else EXIT_COMPLETED
 
 
-def _extra_demos(base: Path, capture: Path, baseline: dict[str, str], spark: object, code: int) -> int:
-    """Run the service and model-quality demos when their modules are present."""
-    try:
-        from monitor_service.demo_service import run_service_demo
-    except ImportError:
-        run_service_demo = None
-    if run_service_demo is not None:
-        print("== service demo: schedules, executions and violations over REST")
-        run_service_demo(base / "service", str(capture), baseline_statistics=Path(baseline["statistics"]),
-                         baseline_constraints=Path(baseline["constraints"]),
-                         first_hour=DEMO_START + timedelta(hours=1), hours=4)
-    try:
-        from monitor_service.model_quality.demo import run_model_quality_demo
-    except ImportError:
-        run_model_quality_demo = None
-    if run_model_quality_demo is not None:
-        print("== model-quality demo: late labels")
-        run_model_quality_demo(base / "model_quality", spark)
-    return EXIT_COMPLETED if code in (EXIT_COMPLETED, 3) else code
+def _extra_demos(base: Path, capture: Path, baseline: dict[str, str], spark: object) -> bool:
+    """The service and model-quality demos on the same data; True when one of them failed."""
+    from monitor_service.demo_service import run_service_demo
+    from monitor_service.runner.model_quality_demo import run_model_quality_demo
+
+    print("== service demo: schedules, executions and violations over REST")
+    run_service_demo(base / "service", str(capture), baseline_statistics=Path(baseline["statistics"]),
+                     baseline_constraints=Path(baseline["constraints"]),
+                     first_hour=DEMO_START + timedelta(hours=1), hours=4)
+    print("== model-quality demo: late labels")
+    return run_model_quality_demo(base / "model_quality", spark) == EXIT_FAILED

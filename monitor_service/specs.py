@@ -7,17 +7,20 @@ then passed down as values. Nothing here touches Spark or the file system.
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from monitor_service.core.json_fields import describe_validation_error
 from monitor_service.errors import ConfigError
 
 InputFormat = Literal["capture", "csv", "jsonl", "parquet"]
 INPUT_FORMATS: tuple[str, ...] = ("capture", "csv", "jsonl", "parquet")
 JsonLayout = Literal["auto", "records", "columnar"]
+_ATTRIBUTE = re.compile(r"[A-Za-z0-9_\-]{1,128}")
 
 
 class SideConfig(BaseModel):
@@ -39,6 +42,14 @@ class SideConfig(BaseModel):
     records_attribute: str | None = None
     features_attribute: str | None = None
     layout: JsonLayout = "auto"
+
+    @field_validator("records_attribute", "features_attribute")
+    @classmethod
+    def _attribute_name(cls, value: str | None) -> str | None:
+        # These names go into Spark SQL schema strings and JSON paths: keep them plain.
+        if value is not None and not _ATTRIBUTE.fullmatch(value):
+            raise ValueError(f"{value!r} is not a plain JSON key; use letters, digits, '_' and '-' only")
+        return value
 
     @field_validator("names")
     @classmethod
@@ -75,8 +86,8 @@ class DatasetConfig(BaseModel):
         clash = set(self.input.names or []) & set(self.output.names or [])
         if clash:
             raise ValueError(f"names {sorted(clash)} are used for both input and output columns")
-        if len(self.csv_delimiter) != 1:
-            raise ValueError("csv_delimiter must be a single character")
+        if len(self.csv_delimiter) != 1 or self.csv_delimiter in "\"'\\\r\n":
+            raise ValueError("csv_delimiter must be one character other than a quote, a backslash or a line break")
         return self
 
     @classmethod
@@ -97,7 +108,7 @@ class DatasetConfig(BaseModel):
                 f"dataset config {path} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
             ) from exc
         except ValidationError as exc:
-            raise ConfigError(f"dataset config {path} is invalid: {_pydantic_message(exc)}") from exc
+            raise ConfigError(f"dataset config {path} is invalid: {describe_validation_error(exc, None)}") from exc
 
 
 class Window(BaseModel):
@@ -143,11 +154,3 @@ def parse_timestamp(text: str, what: str) -> datetime:
             f"{what} {text!r} is not an ISO-8601 timestamp", hint="use e.g. 2024-05-01T13:00:00Z"
         ) from exc
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-def _pydantic_message(exc: ValidationError) -> str:
-    parts = []
-    for err in exc.errors():
-        where = ".".join(str(p) for p in err["loc"]) or "(top level)"
-        parts.append(f"{where}: {err['msg']}")
-    return "; ".join(parts)

@@ -61,18 +61,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_model_quality_arguments(parser: argparse.ArgumentParser) -> None:
-    try:
-        from monitor_service.cli.model_quality_args import add_model_quality_arguments
-    except ImportError:
-        return
+    from monitor_service.cli.model_quality_args import add_model_quality_arguments
+
     add_model_quality_arguments(parser)
 
 
 def _register_service_commands(sub: Any) -> None:
-    try:
-        from monitor_service.cli.service_commands import register
-    except ImportError:
-        return
+    from monitor_service.cli.service_commands import register
+
     register(sub)
 
 

@@ -45,7 +45,7 @@ from monitor_service.core.jsonread import (
     require,
 )
 from monitor_service.core.kll import DEFAULT_C, DEFAULT_K, KllSketch
-from monitor_service.core.profile import ColumnProfile, DatasetProfile, NumericState
+from monitor_service.core.profile import CARDINALITY_THRESHOLD, ColumnProfile, DatasetProfile, NumericState
 from monitor_service.core.types import InferredType
 from monitor_service.errors import FormatError
 
@@ -125,7 +125,9 @@ def _string_json(common: dict[str, float], column: ColumnProfile) -> dict[str, A
     out: dict[str, Any] = {"common": common}
     if column.distinct_count is not None:
         out["distinct_count"] = float(column.distinct_count)
-    if column.histogram is not None:
+    # SageMaker lists categories only for low-cardinality columns; a window may hold a larger
+    # histogram in memory (for categorical drift) that does not belong in the file.
+    if column.histogram is not None and len(column.histogram) <= CARDINALITY_THRESHOLD:
         out["distribution"] = {"categorical": {"buckets": [
             {"value": value, "count": count} for value, count in _sorted_histogram(column.histogram)
         ]}}

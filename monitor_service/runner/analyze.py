@@ -87,6 +87,7 @@ def _write_outputs(out: str, window: DatasetProfile, result: AnalysisResult, sum
             },
         )
         summary.artifacts["check_errors"] = errors_path
+        summary.check_errors = len(result.errors)
 
 
 def feature_metrics(

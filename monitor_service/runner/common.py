@@ -86,9 +86,11 @@ def read_records(
 @contextmanager
 def job_outcome(summary: RunSummary, clock: JobClock) -> Iterator[None]:
     """Turn known failures into a Failed summary; always stamp times and write summary.json."""
+    usage_error = False
     try:
         yield
     except ConfigError:
+        usage_error = True
         raise  # usage errors go back to the caller (exit code 2), no summary to write
     except MonitorError as exc:
         summary.status = "Failed"
@@ -100,7 +102,7 @@ def job_outcome(summary: RunSummary, clock: JobClock) -> Iterator[None]:
         summary.seconds = clock.seconds()
         summary.engine_seconds = clock.engine_seconds()
         summary.exit_message = exit_message(summary)
-        if summary.output_path:
+        if summary.output_path and not usage_error:
             try:
                 path = io.join(summary.output_path, "summary.json")
                 io.write_json_atomic(path, summary.model_dump(mode="json"))

@@ -35,6 +35,8 @@ class RunSummary(BaseModel):
     features: int = 0
     violations: int = 0
     violations_by_check: dict[str, int] = Field(default_factory=dict)
+    # Checks that could not be evaluated (details in check_errors.json); they do not fail the job.
+    check_errors: int = 0
     seconds: float = 0.0
     engine_seconds: float = 0.0
     failure_reason: str | None = None

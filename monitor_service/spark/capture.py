@@ -29,7 +29,7 @@ _CARRIED = ("source_file", "line", "error", "event_id", "inference_id", "inferen
 _STRICT_BASE64 = "^([A-Za-z0-9+/]{4})*([A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"
 
 
-def _side_columns(side: str, prefix: str, cfg: SideConfig) -> list[str]:
+def _side_columns(side: str, prefix: str, cfg: SideConfig, delimiter: str) -> list[str]:
     """Expressions decoding one side into `{prefix}_error` and `{prefix}_records` (array of entries).
 
     The first four are applied one stage at a time (each uses the previous ones); the last two
@@ -59,7 +59,7 @@ def _side_columns(side: str, prefix: str, cfg: SideConfig) -> list[str]:
     def entries(texts: str) -> str:
         return (
             f"transform({texts}, r -> CASE WHEN {prefix}_kind = 'csv' "
-            f"THEN {P.positional_entries(P.csv_values('r'))} "
+            f"THEN {P.positional_entries(P.csv_values('r', delimiter))} "
             f"ELSE {P.json_record_entries('r', cfg.features_attribute)} END)"
         )
 
@@ -107,8 +107,8 @@ def capture_records(spark: SparkSession, files: list[str], config: DatasetConfig
         "coalesce(env.captureData.endpointInput, env.captureData.batchTransformOutput) AS in_side",
         "env.captureData.endpointOutput AS out_side" if config.capture_output else f"cast(null as {_SIDE}) AS out_side",
     )
-    in_cols = _side_columns("in_side", "in", config.input)
-    out_cols = _side_columns("out_side", "out", config.output)
+    in_cols = _side_columns("in_side", "in", config.input, config.csv_delimiter)
+    out_cols = _side_columns("out_side", "out", config.output, config.csv_delimiter)
     # Each side is decoded in stages so that every intermediate is computed once.
     for stage in range(4):
         parsed = barrier(parsed.selectExpr("*", in_cols[stage], out_cols[stage]))

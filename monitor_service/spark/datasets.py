@@ -61,14 +61,14 @@ def _text_lines(spark: SparkSession, files: list[str]) -> DataFrame:
 def csv_records(spark: SparkSession, files: list[str], config: DatasetConfig) -> tuple[DataFrame, list[str] | None]:
     """Rows of a CSV dataset and the column names (header, dataset config, or Spark's `_c{i}`)."""
     names = config.input.names
-    header_line = None
+    lines = _text_lines(spark, files).where("trim(line) != ''")
     if config.header:
         header = csv_header(files[0], config.csv_delimiter)
         names = names or header
-        header_line = config.csv_delimiter.join(header)
-    lines = _text_lines(spark, files).where("trim(line) != ''")
-    if header_line is not None:
-        lines = lines.where(f"rtrim(line) != {P.sql_string(header_line)}")
+        # Header lines (one per file) are recognised by their parsed values, so quoting
+        # ("a","b") or a byte-order mark does not turn them into data rows.
+        parsed = P.csv_values("replace(line, '\ufeff', '')", config.csv_delimiter)
+        lines = lines.where(f"NOT ({parsed} <=> {P.sql_string_array(header)})")
     values = P.positional_entries(P.csv_values("line", config.csv_delimiter))
     error = "CASE WHEN NOT is_valid_utf8(line) THEN 'invalid_utf8' END"
     return lines.selectExpr(

@@ -5,8 +5,11 @@ A line is `{"groundTruthData": {"data": "1", "encoding": "CSV"}, "eventMetadata"
 hour the labels were *collected*. A label counts for an execution only if it was collected by
 the execution time: a file in hour folder H is available from H + 1 h (the whole hour is over,
 so a re-run of the same execution sees the same labels); a file outside such folders is
-available from its modification time. For one id the latest available label wins: ordered by
-availability, then file path (REST file names sort by receive time), then position in the file.
+available from its modification time. Files in hour folders that are not available yet are
+not read at all (only counted), so a re-run of an old window does not read the later history.
+For one id the latest available label wins: ordered by availability, then file path (REST file
+names sort by receive time), then position in the file. Files of fsspec-only URLs (s3://,
+gs://, memory://) are read from local copies; the rules use the original paths and times.
 
 The label payload is split into records like a capture payload (CSV rows or JSON Lines / lists,
 using the capture reader's expressions), record i labelling capture record i of the same event;
@@ -16,12 +19,12 @@ values are named as in captures: `_c0`, `_c1`, ... for positional values, keys f
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from monitor_service.errors import InputError
 from monitor_service.spark import payloads as P
-from monitor_service.spark.sources import resolve_input
+from monitor_service.spark.sources import ResolvedInput, hour_of, resolve_input
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -43,6 +46,7 @@ class GroundTruthStats:
     late: int
     usable: int
     distinct_ids: int
+    late_files: int = 0  # files in hour folders collected after the execution time: not read
 
     @property
     def superseded(self) -> int:
@@ -54,6 +58,7 @@ class GroundTruthStats:
             "label_lines": self.lines,
             "labels_malformed": self.malformed,
             "labels_late": self.late,
+            "label_files_late": self.late_files,
             "labels_usable": self.usable,
             "labels_superseded": self.superseded,
             "labelled_ids": self.distinct_ids,
@@ -62,10 +67,16 @@ class GroundTruthStats:
 
 @dataclass
 class GroundTruthRead:
-    """`labels`: one row per (key, record_index) with the winning label; `lines`: every line."""
+    """`labels`: one row per (key, record_index) with the winning label; `lines`: every line read.
+
+    `lines` is persisted, so the statistics and the merge share one read and parse; call
+    `release()` once the job no longer needs either (it also removes staged copies).
+    """
 
     lines: DataFrame
     labels: DataFrame
+    late_files: int = 0
+    source: ResolvedInput | None = None
 
     def stats(self) -> GroundTruthStats:
         from pyspark.sql import functions as F
@@ -78,7 +89,12 @@ class GroundTruthRead:
             F.count_distinct(F.when(F.col("status") == "ok", F.col("key"))).alias("distinct_ids"),
         ).first()
         assert row is not None
-        return GroundTruthStats(**{k: int(row[k] or 0) for k in row.asDict()})
+        return GroundTruthStats(**{k: int(row[k] or 0) for k in row.asDict()}, late_files=self.late_files)
+
+    def release(self) -> None:
+        self.lines.unpersist()
+        if self.source is not None:
+            self.source.cleanup()
 
 
 def _record_stages(data: str, encoding: str) -> list[str]:
@@ -98,36 +114,85 @@ def _record_stages(data: str, encoding: str) -> list[str]:
     ]
 
 
-def _label_files(path: str) -> list[str]:
+def _label_files(path: str) -> ResolvedInput:
     """The files under `path`; an existing but empty folder means no label has arrived yet."""
     import fsspec
 
     try:
-        return resolve_input(path).files
+        return resolve_input(path)
     except InputError:
         fs, root = fsspec.core.url_to_fs(path)
         if fs.isdir(root):
-            return []
+            return ResolvedInput(files=[], described=path)
         raise
 
 
-def read_ground_truth(spark: SparkSession, path: str, execution_time: datetime) -> GroundTruthRead:
-    """Read every ground-truth file under `path` and keep the latest label per id."""
+def _collected_later(path: str, execution_time: datetime) -> bool:
+    """Whether the hour folder of `path` (if any) says its labels are not available yet."""
+    hour = hour_of(path)
+    return hour is not None and hour + timedelta(hours=1) > execution_time
+
+
+def _original_modified(url: str) -> datetime | None:
+    """The modification time of a staged file's original, when its file system tells it."""
+    import fsspec
+
+    try:
+        fs, root = fsspec.core.url_to_fs(url)
+        when = fs.modified(root)
+    except (NotImplementedError, OSError, ValueError):
+        return None
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when
+
+
+def _with_originals(spark: SparkSession, lines: DataFrame, source: ResolvedInput, files: list[str]) -> DataFrame:
+    """Lines of staged copies get their original's path and, outside hour folders, modification time."""
     from pyspark.sql import functions as F
 
-    files = _label_files(path)
+    originals = [(f, source.originals[f]) for f in files]
+    table = spark.createDataFrame(
+        [(f, url, None if hour_of(url) else _original_modified(url)) for f, url in originals],
+        "staged string, original string, original_modified timestamp",
+    )
+    # Spark reports `file:` URIs, percent-encoded; '+' is protected from url_decode's form decoding.
+    local = F.regexp_replace(F.url_decode(F.replace("file_path", F.lit("+"), F.lit("%2B"))), "^file:(//)?", "")
+    joined = lines.join(F.broadcast(table), local == table["staged"], "left")
+    return joined.select(
+        "line",
+        F.coalesce("original", "file_path").alias("file_path"),
+        "block_start",
+        F.coalesce("original_modified", "modified_at").alias("modified_at"),
+        "position",
+    )
+
+
+def read_ground_truth(spark: SparkSession, path: str, execution_time: datetime) -> GroundTruthRead:
+    """Read the ground-truth files under `path` that can count by `execution_time`; keep the latest
+    label per id. The caller must `release()` the result (also when a later step fails)."""
+    when = execution_time if execution_time.tzinfo else execution_time.replace(tzinfo=UTC)
+    source = _label_files(path)
+    try:
+        return _read(spark, source, when)
+    except BaseException:
+        source.cleanup()
+        raise
+
+
+def _read(spark: SparkSession, source: ResolvedInput, execution_time: datetime) -> GroundTruthRead:
+    from pyspark import StorageLevel
+    from pyspark.sql import functions as F
+
+    files = [f for f in source.files if not _collected_later(source.originals.get(f, f), execution_time)]
     if files:
-        lines = (
-            spark.read.text(files)
-            .select(
-                F.col("value").alias("line"),
-                F.col("_metadata.file_path").alias("file_path"),
-                F.col("_metadata.file_block_start").alias("block_start"),
-                F.col("_metadata.file_modification_time").alias("modified_at"),
-                F.monotonically_increasing_id().alias("position"),
-            )
-            .where(F.trim("line") != "")
-        )
+        lines = spark.read.text(files).select(
+            F.col("value").alias("line"),
+            F.col("_metadata.file_path").alias("file_path"),
+            F.col("_metadata.file_block_start").alias("block_start"),
+            F.col("_metadata.file_modification_time").alias("modified_at"),
+            F.monotonically_increasing_id().alias("position"),
+        ).where(F.trim("line") != "")
+        if source.originals:
+            lines = _with_originals(spark, lines, source, files)
     else:
         lines = spark.createDataFrame(
             [], "line string, file_path string, block_start long, modified_at timestamp, position long"
@@ -161,7 +226,7 @@ def read_ground_truth(spark: SparkSession, path: str, execution_time: datetime) 
         .when(F.col("available_at") > F.lit(execution_time), F.lit("late"))
         .otherwise(F.lit("ok"))
     )
-    lines_df = parsed.withColumn("status", status)
+    lines_df = parsed.withColumn("status", status).persist(StorageLevel.MEMORY_AND_DISK)
     order = F.struct("available_at", "file_path", "block_start", "position")
     latest = (
         lines_df.where(F.col("status") == "ok")
@@ -175,4 +240,4 @@ def read_ground_truth(spark: SparkSession, path: str, execution_time: datetime) 
         F.col("w.encoding").alias("gt_encoding"),
         F.col("w.available_at").alias("gt_available_at"),
     ).withColumn("record_index", F.col("record_index").cast("int"))
-    return GroundTruthRead(lines=lines_df, labels=labels)
+    return GroundTruthRead(lines=lines_df, labels=labels, late_files=len(source.files) - len(files), source=source)

@@ -6,9 +6,10 @@ Only aggregates reach the driver:
 - regression: counts, sums of absolute and squared errors, and the label variance (Spark's
   numerically stable `var_pop`).
 
-Each record also belongs (or not) to five 80 % subsamples, decided by hashing its id, so the
-five extra sets of aggregates behind SageMaker's `standard_deviation` come from the same pass
-and are reproducible.
+Each record also belongs (or not) to five 80 % subsamples, decided by hashing what identifies
+it (see `row_key`), so the five extra sets of aggregates behind SageMaker's `standard_deviation`
+come from the same pass and are reproducible: the same data gives the same numbers however it
+is split into files and partitions.
 
 Exactness of the curves and AUC: when the window has at most `MAX_EXACT_GROUPS` distinct
 (score, prediction, label) combinations every distinct probability keeps its own entry and AUC
@@ -91,12 +92,23 @@ def canonical_label(value: Column) -> Column:
     )
 
 
-def row_key(df: DataFrame) -> Column:
-    """A stable per-record id for subsample membership: event id and record index."""
+def row_key(event_ids: bool) -> Column:
+    """A per-record id for subsample membership that depends on the data only.
+
+    Captures (`event_ids`): the event id and record index (a capture without an event id hashes
+    its fields instead). Plain datasets have no ids: the record's fields and its occurrence
+    number among identical records; identical records are interchangeable, so which copy gets
+    which number changes no aggregate. File names are left out on purpose: fsspec inputs are
+    read from temporary copies whose names change from run to run.
+    """
+    from pyspark.sql import Window
     from pyspark.sql import functions as F
 
-    event = F.coalesce(F.col("event_id"), F.monotonically_increasing_id().cast("string"))
-    return F.xxhash64(event, F.col("record_index"))
+    if event_ids:
+        no_event = F.col("event_id").isNull()
+        return F.xxhash64(F.col("event_id"), F.col("record_index"), F.when(no_event, F.col("fields")))
+    copies = Window.partitionBy("fields").orderBy("fields")
+    return F.xxhash64(F.col("fields"), F.row_number().over(copies))
 
 
 def in_subsample(key: Column, k: int) -> Column:
@@ -107,11 +119,14 @@ def in_subsample(key: Column, k: int) -> Column:
     return F.pmod(F.xxhash64(F.lit(k), key), F.lit(_HASH_RANGE)) < F.lit(cutoff)
 
 
-def prepare(df: DataFrame, attrs: ModelQualityAttributes, truth_fields: str = "fields") -> DataFrame:
+def prepare(
+    df: DataFrame, attrs: ModelQualityAttributes, truth_fields: str = "fields", event_ids: bool = True
+) -> DataFrame:
     """Columns `state`, `prediction`, `label`, `score` and subsample flags `s0..s4`.
 
     `truth_fields` is `fields` when labels are in the records themselves (baseline datasets)
     and `gt_fields` after a merge with ground truth (null there means: no label yet).
+    `event_ids`: the records are captures, identified by event id (see `row_key`).
     """
     from pyspark.sql import functions as F
 
@@ -146,7 +161,7 @@ def prepare(df: DataFrame, attrs: ModelQualityAttributes, truth_fields: str = "f
     state = F.lit("labelled")
     for condition, name in reversed(checks):  # the first matching check names the state
         state = F.when(condition, F.lit(name)).otherwise(state)
-    key = row_key(df)
+    key = row_key(event_ids)
     usable = F.col("state").isin("labelled", "unlabelled")
     return df.select(
         state.alias("state"),
@@ -225,10 +240,9 @@ def _binary(prepared: DataFrame, with_scores: bool) -> WindowAggregates:
     grouped = prepared.groupBy("state", "score", "prediction", "label").agg(*_weight_sums())
     grouped.persist(StorageLevel.MEMORY_AND_DISK)
     try:
-        if grouped.count() <= MAX_EXACT_GROUPS:
-            rows = grouped.collect()
-            binned = False
-        else:
+        rows = grouped.limit(MAX_EXACT_GROUPS + 1).collect()
+        binned = len(rows) > MAX_EXACT_GROUPS
+        if binned:
             bounds = grouped.agg(F.min("score").alias("lo"), F.max("score").alias("hi")).first()
             assert bounds is not None
             lo, hi = float(bounds["lo"]), float(bounds["hi"])
@@ -240,7 +254,6 @@ def _binary(prepared: DataFrame, with_scores: bool) -> WindowAggregates:
                 .agg(*[F.sum(w).alias(w) for w in WEIGHTS])
                 .collect()
             )
-            binned = True
     finally:
         grouped.unpersist()
     out = WindowAggregates("BinaryClassification", _states(rows))

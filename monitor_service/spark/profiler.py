@@ -1,4 +1,4 @@
-"""Profiling records in Spark: Deequ's column profile in two passes over the (cached) records.
+"""Profiling records in Spark: Deequ's column profile in one aggregation over the (cached) records.
 
 Records are exploded to long format `(position, name, value)` so that ONE grouped aggregation
 profiles every column, whatever the number of columns or keys (no per-column Spark jobs, no

@@ -104,7 +104,7 @@ def finalize_records(
     # Kept on local disk, not on the heap: the later passes (counts, quarantine sample, profile,
     # histograms) re-read parsed rows instead of re-parsing JSON, and memory stays bounded by
     # the partition size whatever the input size (MEMORY_AND_DISK filled a 2 GB heap on 1 GB).
-    rows = rows.persist(StorageLevel.DISK_ONLY)
+    rows = cached = rows.persist(StorageLevel.DISK_ONLY)
     summary = [r.asDict() for r in rows.groupBy("error", "in_count", "out_count", "window_state").count().collect()]
     in_names = input_names if input_names is not None else spec.dataset_config.input.names
     out_names = output_names if output_names is not None else spec.dataset_config.output.names
@@ -155,7 +155,7 @@ def finalize_records(
         outside_window=outside,
         quarantined=dict(quarantined),
         quarantine_files=files,
-        _cached=rows,
+        _cached=cached,
     )
     if valid == 0:
         result.release()

@@ -43,6 +43,10 @@ def get_session(
 
     active = SparkSession.getActiveSession()
     if active is not None:
+        # A session made elsewhere (a notebook, the scheduler, tests) still gets the settings
+        # results depend on: UTC timestamps, case-sensitive names, non-ANSI casts.
+        for key in ("spark.sql.session.timeZone", "spark.sql.ansi.enabled", "spark.sql.caseSensitive"):
+            active.conf.set(key, BASE_CONF[key])
         return active
     builder = SparkSession.builder.appName(app_name)
     settings = dict(BASE_CONF)

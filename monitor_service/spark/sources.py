@@ -34,6 +34,8 @@ class ResolvedInput:
     pruned_by_window: int = 0
     staging_dir: str | None = None
     skipped: list[str] = field(default_factory=list)
+    # staged local copy -> the URL it was copied from (its folders, e.g. yyyy/mm/dd/hh, are lost in the copy)
+    originals: dict[str, str] = field(default_factory=dict)
 
     def cleanup(self) -> None:
         if self.staging_dir:
@@ -109,4 +111,5 @@ def resolve_input(path: str, window: Window | None = None, suffixes: tuple[str, 
             local = Path(resolved.staging_dir) / f"{i:06d}-{Path(remote).name}"
             fs.get_file(remote, str(local))
             resolved.files.append(str(local))
+            resolved.originals[str(local)] = fs.unstrip_protocol(remote)
     return resolved
