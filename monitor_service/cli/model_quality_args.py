@@ -71,9 +71,6 @@ def run_from_args(args: argparse.Namespace, progress: Progress = no_progress) ->
     spec = input_spec(args)
     try:
         if args.command == "baseline":
-            if attrs.ground_truth_attribute is None and args.ground_truth is None:
-                raise ConfigError("a model-quality baseline needs --ground-truth-attribute or --ground-truth",
-                                  hint="name the label column of the baseline dataset")
             request: ModelQualityBaselineRequest | ModelQualityAnalyzeRequest = ModelQualityBaselineRequest(
                 input=spec, attributes=attrs, output_dir=args.output, ground_truth=args.ground_truth,
                 suggest_margin_std=args.suggest_margin_std)

@@ -17,11 +17,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from monitor_service.core.jsonread import Where, as_number
 from monitor_service.core.registry import Registry
+from monitor_service.core.violations import format_double
 from monitor_service.errors import BaselineMismatchError, FormatError
 from monitor_service.model_quality.metrics import METRICS
 from monitor_service.model_quality.problem import BLOCKS
-from monitor_service.model_quality.statistics import VERSION, as_number, scalar_metrics
+from monitor_service.model_quality.statistics import VERSION, scalar_metrics
 
 # Each operator is true when the metric value violates the threshold; NaN never violates.
 OPERATORS: Registry[Callable[[float, float], bool]] = Registry("comparison operator")
@@ -90,21 +92,18 @@ def parse_constraints(doc: Any, problem_type: str, where: str = "constraints") -
         if operator not in OPERATORS:
             raise FormatError(f"{where}: {metric} has unknown comparison_operator {operator!r}",
                               hint=f"use one of {OPERATORS.names()}")
-        try:
-            threshold = as_number(entry["threshold"])
-        except FormatError as exc:
-            raise FormatError(f"{where}: {metric} threshold: {exc.message}") from exc
+        threshold = as_number(entry["threshold"], Where(where) / key / metric / "threshold")
         out.append(Constraint(metric, threshold, OPERATORS.canonical(operator)))
     return out
 
 
-def _text(number: float) -> str:
-    return "NaN" if math.isnan(number) else str(number)
-
-
 def describe(metric: str, value: float, std: float, operator: str, threshold: float) -> str:
-    """SageMaker's message, e.g. `Metric auc with 0.5 +/- 0.0 was LessThanThreshold '0.7'`."""
-    return f"Metric {metric} with {_text(value)} +/- {_text(std)} was {operator} '{_text(threshold)}'"
+    """SageMaker's message, e.g. `Metric auc with 0.5 +/- 0.0 was LessThanThreshold '0.7'`.
+
+    Numbers are printed like Java's `Double.toString` (`1.0E-5`), as in data-quality violations.
+    """
+    return (f"Metric {metric} with {format_double(value)} +/- {format_double(std)} was {operator} "
+            f"'{format_double(threshold)}'")
 
 
 def evaluate(block: dict[str, Any], constraints: list[Constraint]) -> list[dict[str, str]]:

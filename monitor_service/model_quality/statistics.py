@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from monitor_service.core.jsonread import Where, as_number
 from monitor_service.errors import FormatError
 from monitor_service.model_quality.metrics import METRICS
 from monitor_service.model_quality.problem import BLOCKS
@@ -21,6 +22,7 @@ VERSION = 0.0
 STD_MIN_SAMPLES = 200
 SUBSAMPLES = 5
 SUBSAMPLE_FRACTION = 0.8
+STATISTICS = Where("model-quality statistics")
 
 
 def population_std(values: list[float]) -> float:
@@ -58,17 +60,6 @@ def statistics_document(problem_type: str, item_count: int, block: dict[str, Any
     return doc
 
 
-def as_number(value: Any) -> float:
-    """A metric value or standard deviation as float; SageMaker's "NaN" string becomes nan."""
-    if isinstance(value, bool):
-        raise FormatError(f"expected a number, got {value!r}")
-    if isinstance(value, int | float):
-        return float(value)
-    if isinstance(value, str) and value in ("NaN", "Infinity", "-Infinity"):
-        return float(value.replace("Infinity", "inf"))
-    raise FormatError(f"expected a number or \"NaN\", got {value!r}")
-
-
 def find_block(doc: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     """The problem type and metric block of a statistics document (ours or SageMaker's)."""
     if not isinstance(doc, dict):
@@ -81,10 +72,16 @@ def find_block(doc: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     raise FormatError(f"no model-quality metric block found; expected one of {names}")
 
 
-def scalar_metrics(block: dict[str, Any]) -> dict[str, tuple[float, float]]:
-    """`name -> (value, standard_deviation)` for the scalar entries of a metric block."""
+def scalar_metrics(block: dict[str, Any], where: Where = STATISTICS) -> dict[str, tuple[float, float]]:
+    """`name -> (value, standard_deviation)` for the scalar entries of a metric block.
+
+    Numbers may be SageMaker's strings "NaN" / "Infinity"; anything else that is not a number
+    is a FormatError naming the metric and field.
+    """
     out: dict[str, tuple[float, float]] = {}
     for name, entry in block.items():
         if isinstance(entry, dict) and "value" in entry:
-            out[name] = (as_number(entry["value"]), as_number(entry.get("standard_deviation", "NaN")))
+            at = where / name
+            out[name] = (as_number(entry["value"], at / "value"),
+                         as_number(entry.get("standard_deviation", "NaN"), at / "standard_deviation"))
     return out

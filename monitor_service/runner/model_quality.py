@@ -22,10 +22,10 @@ from collections import Counter
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from monitor_service import io
-from monitor_service.errors import EmptyInputError
+from monitor_service.errors import ConfigError, EmptyInputError
 from monitor_service.model_quality import cbpe
 from monitor_service.model_quality.constraints import (
     Constraint,
@@ -55,12 +55,8 @@ if TYPE_CHECKING:
 CALIBRATION_FILE = "calibration.json"
 
 
-class ModelQualityBaselineRequest(BaseModel):
-    """Compute baseline metrics and suggest constraints into `output_dir`.
-
-    Labels normally sit in the dataset (`attributes.ground_truth_attribute`); with
-    `ground_truth` they are merged in from ground-truth files instead.
-    """
+class _ModelQualityRequest(BaseModel):
+    """What both jobs read: the records, where their values are, and where the labels come from."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -68,22 +64,42 @@ class ModelQualityBaselineRequest(BaseModel):
     attributes: ModelQualityAttributes
     output_dir: str
     ground_truth: str | None = None
+
+    @model_validator(mode="after")
+    def _labels_located(self) -> _ModelQualityRequest:
+        """Without both, the "label" would be each record's first value, often the prediction itself.
+
+        Raised as a ConfigError (pydantic passes it through unwrapped), so the CLI exits with a
+        usage error and the service answers 422, wherever the request is built.
+        """
+        if self.ground_truth is None and self.attributes.ground_truth_attribute is None:
+            raise ConfigError(
+                "a model-quality job needs the labels: attributes.ground_truth_attribute (a field of the "
+                "records) or ground_truth (SageMaker ground-truth files)",
+                hint="pass --ground-truth-attribute or --ground-truth",
+            )
+        return self
+
+
+class ModelQualityBaselineRequest(_ModelQualityRequest):
+    """Compute baseline metrics and suggest constraints into `output_dir`.
+
+    Labels normally sit in the dataset (`attributes.ground_truth_attribute`); with
+    `ground_truth` they are merged in from ground-truth files instead (where
+    `ground_truth_attribute`, if given, names a field of the ground-truth records, else their
+    first value is the label).
+    """
+
     suggest_margin_std: float = Field(default=0.0, ge=0.0)
 
 
-class ModelQualityAnalyzeRequest(BaseModel):
+class ModelQualityAnalyzeRequest(_ModelQualityRequest):
     """Check one window's model quality against baseline constraints, writing into `output_dir`.
 
     `execution_time` bounds the labels used (default: the window end, else now).
     `calibration` defaults to `calibration.json` beside the baseline constraints, if present.
     """
 
-    model_config = ConfigDict(extra="forbid")
-
-    input: InputSpec
-    attributes: ModelQualityAttributes
-    output_dir: str
-    ground_truth: str | None = None
     baseline_constraints: str | None = None
     calibration: str | None = None
     execution_time: datetime | None = None
@@ -191,10 +207,11 @@ def _aggregate_window(
     from monitor_service.spark.model_metrics import aggregate, prepare
 
     read = read_records(spark, spec, out, summary, progress)
-    merged = None
+    event_ids = spec.format == "capture"  # plain datasets have no ids: subsamples then hash the record
+    gt = merged = None
     try:
         if ground_truth is None:
-            prepared = prepare(read.df, attrs, truth_fields="fields")
+            prepared = prepare(read.df, attrs, truth_fields="fields", event_ids=event_ids)
         else:
             progress(f"reading ground truth {ground_truth} collected up to {execution_time.isoformat()}")
             gt = read_ground_truth(spark, ground_truth, execution_time)
@@ -202,12 +219,14 @@ def _aggregate_window(
             merged = merge_with_ground_truth(read.df, gt.labels).persist(StorageLevel.MEMORY_AND_DISK)
             if merge_dir is not None:
                 summary.artifacts["merge"] = write_merged(merged, merge_dir, execution_time)
-            prepared = prepare(merged, attrs, truth_fields="gt_fields")
+            prepared = prepare(merged, attrs, truth_fields="gt_fields", event_ids=event_ids)
         progress(f"computing {attrs.problem_type} metrics")
         agg = aggregate(prepared, attrs)
     finally:
         if merged is not None:
             merged.unpersist()
+        if gt is not None:
+            gt.release()
         read.release()
     summary.records_analyzed = agg.labelled
     summary.feature_metrics["records"] = {state: float(n) for state, n in sorted(agg.states.items())}

@@ -15,6 +15,7 @@ from monitor_service.model_quality.constraints import (
     parse_constraints,
     suggest_constraints,
 )
+from monitor_service.model_quality.statistics import scalar_metrics
 
 BLOCK = {
     "auc": {"value": 0.5, "standard_deviation": 0.0},
@@ -52,6 +53,22 @@ def test_nan_and_missing_metrics_are_not_violations() -> None:
     assert describe("auc", math.nan, math.nan, "LessThanThreshold", 0.7).startswith("Metric auc with NaN +/- NaN")
 
 
+def test_numbers_in_messages_are_printed_like_java() -> None:
+    """As data-quality violations (core.violations.format_double): 1e-05 is `1.0E-5`, 2 is `2.0`."""
+    text = describe("mse", 1e-5, 2e-7, "GreaterThanThreshold", 2.0)
+    assert text == "Metric mse with 1.0E-5 +/- 2.0E-7 was GreaterThanThreshold '2.0'"
+    assert describe("mse", 12345678.0, math.inf, "GreaterThanThreshold", 0.001).endswith(
+        "with 1.2345678E7 +/- Infinity was GreaterThanThreshold '0.001'")
+
+
+def test_statistics_numbers_are_read_like_other_artifacts() -> None:
+    """SageMaker's "NaN" / "Infinity" strings are numbers; anything else names the metric and field."""
+    values = scalar_metrics({"mse": {"value": 1, "standard_deviation": "Infinity"}, "confusion_matrix": {}})
+    assert values == {"mse": (1.0, math.inf)}
+    with pytest.raises(FormatError, match=r"field 'auc\.standard_deviation' must be a number, got bool"):
+        scalar_metrics({"auc": {"value": 0.5, "standard_deviation": True}})
+
+
 def test_suggestions_cover_model_metrics_only_with_direction() -> None:
     doc = suggest_constraints("BinaryClassification", BLOCK)
     assert doc == {"version": 0.0, "binary_classification_constraints": {
@@ -68,7 +85,8 @@ def test_edited_constraints_are_validated() -> None:
     good = {"binary_classification_constraints": {
         "auc": {"threshold": 0.7, "comparison_operator": "LessThanOrEqualToThreshold"},
         "accuracy_best_constant_classifier": {"threshold": "1e-1", "comparison_operator": "GreaterThanThreshold"}}}
-    with pytest.raises(FormatError, match="expected a number"):
+    with pytest.raises(FormatError, match=r"binary_classification_constraints\.accuracy_best_constant_classifier"
+                                          r"\.threshold' must be a number"):
         parse_constraints(good, "BinaryClassification")
     good["binary_classification_constraints"]["accuracy_best_constant_classifier"]["threshold"] = 1e-1
     assert parse_constraints(good, "BinaryClassification")[1] == Constraint(

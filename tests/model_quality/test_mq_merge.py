@@ -48,7 +48,7 @@ def test_merge_rules_and_merged_output(spark: Any, records: Callable[..., Any], 
         record_indexes=[0, 0, 0, 0, 0, 0, 0, 1, 0])
     ground_truth = read_ground_truth(spark, str(root), EXECUTION)
     stats = ground_truth.stats()
-    assert (stats.lines, stats.malformed, stats.late, stats.usable) == (10, 1, 1, 8)
+    assert (stats.lines, stats.malformed, stats.late_files, stats.usable) == (9, 1, 1, 8)
     assert stats.superseded == 2  # e1 (later hour wins) and e2 (later line wins)
     merged = merge_with_ground_truth(captures, ground_truth.labels)
     merged = merged.cache()
@@ -82,6 +82,7 @@ def test_merge_rules_and_merged_output(spark: Any, records: Callable[..., Any], 
     assert by_id[("inf-6", 0)]["groundTruthData"] == {"data": '{"label": 1}', "encoding": "JSON"}
     assert json.loads(by_id[("e1", 0)]["captureData"]["flattenedRecord"]["data"]) == {"_c0": "0.9"}
     merged.unpersist()
+    ground_truth.release()
 
 
 def test_sagemaker_capture_and_ground_truth_fixtures(spark: Any, fixtures_dir: Path, tmp_path: Path) -> None:
@@ -115,3 +116,55 @@ def test_sagemaker_capture_and_ground_truth_fixtures(spark: Any, fixtures_dir: P
     assert agg.labelled == len(pairs) and agg.unlabelled == captured - len(pairs)
     assert block["auc"]["value"] == pytest.approx(skm.roc_auc_score(y, s), abs=1e-9)
     assert block["accuracy"]["value"] == pytest.approx(skm.accuracy_score(y, s >= 0.5), abs=1e-9)
+
+
+def test_label_files_collected_after_the_execution_time_are_not_read(spark: Any, tmp_path: Path) -> None:
+    root = tmp_path / "gt"
+    write(root, "10", "a.jsonl", [gt("e1", "1"), gt("e2", "0")])
+    write(root, "11", "b.jsonl", [gt("e1", "0")])  # available from 12:00: counts
+    write(root, "12", "c.jsonl", [gt("e2", "1"), "not json"])  # available from 13:00: not read
+    write(root, "15", "d.jsonl", [gt("e3", "1")])
+    read = read_ground_truth(spark, str(root), EXECUTION)
+    try:
+        stats = read.stats()
+        assert read.lines.is_cached  # one read and parse for the statistics and the merge
+        assert (stats.lines, stats.late, stats.malformed, stats.late_files) == (3, 0, 0, 2)
+        assert stats.as_metrics()["label_files_late"] == 2
+        labels = {r["key"]: r["gt_fields"][0]["value"] for r in read.labels.collect()}
+        assert labels == {"e1": "0", "e2": "0"}
+    finally:
+        read.release()
+    assert not read.lines.is_cached
+
+
+def test_staged_label_files_keep_their_hour_folders(spark: Any) -> None:
+    """memory:// (like s3:// or gs:// without Hadoop jars) is copied to a local folder first."""
+    import fsspec
+
+    fs = fsspec.filesystem("memory")
+    base = "/mq-ground-truth"
+    fs.pipe({f"{base}/2024/05/01/10/a b+1.jsonl": (gt("e1", "1") + "\n" + gt("e2", "1") + "\n").encode(),
+             f"{base}/2024/05/01/11/b.jsonl": (gt("e1", "0") + "\n").encode(),
+             f"{base}/2024/05/01/13/c.jsonl": (gt("e2", "0") + "\n").encode(),
+             f"{base}/manual.jsonl": (gt("e3", "1") + "\n").encode(),
+             f"{base}/manual-late.jsonl": (gt("e4", "1") + "\n").encode()})
+    fs.store[f"{base}/manual.jsonl"].modified = datetime(2024, 5, 1, 9, tzinfo=UTC)
+    fs.store[f"{base}/manual-late.jsonl"].modified = datetime(2024, 5, 1, 12, 30, tzinfo=UTC)
+    try:
+        read = read_ground_truth(spark, f"memory://{base}", EXECUTION)
+        assert read.source is not None and read.source.staging_dir is not None
+        staging = Path(read.source.staging_dir)
+        try:
+            stats = read.stats()
+            assert (stats.lines, stats.late, stats.usable, stats.late_files) == (5, 1, 4, 1)
+            rows = read.labels.selectExpr("key", "gt_fields[0].value AS label",
+                                          "hour(gt_available_at) AS available_hour").collect()
+            assert {r["key"]: (r["label"], r["available_hour"]) for r in rows} == {
+                "e1": ("0", 12), "e2": ("1", 11), "e3": ("1", 9)}
+            paths = {r["file_path"] for r in read.lines.collect()}
+            assert f"memory://{base}/2024/05/01/10/a b+1.jsonl" in paths
+        finally:
+            read.release()
+        assert not staging.exists()
+    finally:
+        fs.rm(base, recursive=True)

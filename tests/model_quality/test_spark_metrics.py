@@ -88,6 +88,25 @@ def test_auc_on_a_grid_for_many_distinct_scores(records: Callable[..., Any], mon
     assert block["f1"]["value"] == pytest.approx(skm.f1_score(y, pred), abs=TOL)  # counts stay exact
 
 
+def test_binary_groups_are_collected_without_a_count_pass(records: Callable[..., Any], monkeypatch: Any) -> None:
+    """Exact up to MAX_EXACT_GROUPS (score, prediction, label) groups, on a grid above; no count() job."""
+    rows = [{"p": f"{i / 10:.1f}", "y": str(i % 2)} for i in range(10)]  # 10 groups
+    attrs = ModelQualityAttributes(problem_type="BinaryClassification", probability_attribute="p",
+                                   ground_truth_attribute="y")
+    prepared = prepare(records(rows), attrs)
+
+    def no_count(self: Any) -> int:
+        raise AssertionError("count() is a Spark job of its own")
+
+    monkeypatch.setattr(type(prepared), "count", no_count)
+    monkeypatch.setattr(model_metrics, "MAX_EXACT_GROUPS", 10)
+    exact = aggregate(prepared, attrs)
+    assert exact.auc_max_grid_error is None and exact.labelled == 10
+    monkeypatch.setattr(model_metrics, "MAX_EXACT_GROUPS", 9)
+    binned = aggregate(prepared, attrs)
+    assert binned.auc_max_grid_error is not None and binned.labelled == 10
+
+
 def test_multiclass_against_sklearn(records: Callable[..., Any]) -> None:
     rng = np.random.default_rng(2)
     classes = np.array(["1", "2", "3"])

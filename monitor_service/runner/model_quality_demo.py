@@ -70,8 +70,8 @@ def run_model_quality_demo(workdir: Path, spark: Any) -> int:
     records = summary.feature_metrics.get("records", {})
     gt = summary.feature_metrics.get("ground_truth", {})
     print(f"   records: {int(records.get('labelled', 0))} labelled, {int(records.get('unlabelled', 0))} unlabelled "
-          f"(label lines read {gt.get('label_lines')}, collected after the execution time {gt.get('labels_late')}, "
-          f"superseded by a later label {gt.get('labels_superseded')})")
+          f"(label lines read {gt.get('label_lines')}, superseded by a later label {gt.get('labels_superseded')}; "
+          f"label files collected after the execution time, not read: {gt.get('label_files_late')})")
     realized = _read(summary.artifacts["statistics"])
     if "binary_classification_metrics" in realized:
         print(f"   realized metrics ({realized['dataset']['item_count']} labelled records): "
