@@ -8,7 +8,9 @@ dies mid-request, the delivery becomes due again after the request timeout.
 from __future__ import annotations
 
 import logging
+import re
 from datetime import timedelta
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 from sqlalchemy import select, update
@@ -21,6 +23,22 @@ from monitor_service.store.db import affected, transaction
 from monitor_service.store.models import Webhook, WebhookDelivery
 
 log = logging.getLogger(__name__)
+_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"<>]+")
+
+
+def redact_url(url: str) -> str:
+    """`url` without its user info and query (webhook URLs often carry a token there)."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # e.g. a broken IPv6 host: nothing of it is shown
+        return "(an unparsable URL)"
+    query = "REDACTED" if parts.query else ""
+    return urlunsplit((parts.scheme, parts.netloc.rpartition("@")[2], parts.path, query, ""))
+
+
+def redact(text: str) -> str:
+    """`text` with every URL in it redacted, for logs and stored errors."""
+    return _URL.sub(lambda match: redact_url(match.group()), text)
 
 
 class Dispatcher:
@@ -65,7 +83,7 @@ class Dispatcher:
                 delivery.status, delivery.delivered_at, delivery.next_attempt_at = "Delivered", self.clock.now(), None
             elif attempts >= self.settings.webhook_max_attempts:
                 delivery.status, delivery.next_attempt_at = "Failed", None
-                log.warning("webhook delivery %s to %s failed for good: %s", delivery_id, url, error)
+                log.warning("webhook delivery %s to %s failed for good: %s", delivery_id, redact_url(url), error)
             else:
                 backoff = self.settings.webhook_backoff_seconds * 2 ** (attempts - 1)
                 delivery.next_attempt_at = self.clock.now() + timedelta(seconds=backoff)
@@ -78,7 +96,7 @@ class Dispatcher:
                                         headers=headers(secret, timestamp, body, event=event,
                                                         delivery_id=delivery_id))
         except httpx.HTTPError as exc:
-            return None, f"{exc.__class__.__name__}: {exc}"
+            return None, redact(f"{exc.__class__.__name__}: {exc}")
         if response.is_success:
             return response.status_code, None
         return response.status_code, f"the receiver answered HTTP {response.status_code}"

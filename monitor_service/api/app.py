@@ -73,7 +73,7 @@ def _error(status: int, detail: object) -> JSONResponse:
 def _error_handlers(app: FastAPI) -> None:
     @app.exception_handler(InvalidField)
     async def invalid_field(_: Request, exc: InvalidField) -> JSONResponse:
-        return _error(422, [{"loc": ["body", exc.field], "msg": str(exc), "type": "value_error"}])
+        return _error(422, [{"loc": [exc.location, exc.field], "msg": str(exc), "type": "value_error"}])
 
     @app.exception_handler(NotFoundError)
     async def not_found(_: Request, exc: NotFoundError) -> JSONResponse:

@@ -12,6 +12,7 @@ import functools
 import logging
 from typing import Any
 
+from monitor_service.service.roles import ROLES
 from monitor_service.settings import Settings, load_settings
 
 
@@ -27,7 +28,7 @@ def register(subparsers: Any) -> None:
     apikey = subparsers.add_parser("apikey", help="manage API keys")
     apikey_sub = apikey.add_subparsers(dest="apikey_command", required=True)
     create = apikey_sub.add_parser("create", help="create a key; the key alone is printed on the last line")
-    create.add_argument("--role", required=True, choices=["read", "admin"])
+    create.add_argument("--role", required=True, choices=ROLES)
     create.add_argument("--name", default="", help="a label to recognise the key by")
     create.set_defaults(handler=cmd_apikey_create)
     listing = apikey_sub.add_parser("list", help="list keys (never the keys themselves)")

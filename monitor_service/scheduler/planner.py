@@ -27,6 +27,7 @@ from monitor_service.store.db import affected
 from monitor_service.store.models import Schedule
 
 log = logging.getLogger(__name__)
+_MAX_ERROR = 2000  # characters of a planning error kept on the schedule
 
 
 @dataclass(frozen=True)
@@ -78,12 +79,32 @@ def plan_schedule(session: Session, artifacts: ArtifactStore, monitors: Registry
 
 def plan_all(session: Session, artifacts: ArtifactStore, monitors: Registry[Monitor], *, now: datetime,
              max_catchup: int) -> list[str]:
-    """Plan every running schedule; a broken one is logged and does not stop the others."""
+    """Plan every running schedule; a broken one is logged, its error recorded, and the others go on.
+
+    Each schedule is planned inside its own savepoint, so whatever it raises (a bad expression, an
+    unreadable input spec, a storage or database error) rolls back only its own half-done work:
+    on PostgreSQL a failed statement would otherwise abort the whole transaction. Inserts are
+    idempotent, so a schedule that failed is simply planned again next tick.
+    """
     created: list[str] = []
-    for schedule in session.scalars(select(Schedule).where(Schedule.status == "Scheduled")):
-        try:  # inserts are idempotent, so a half-planned schedule is simply planned again next tick
-            created.extend(plan_schedule(session, artifacts, monitors, schedule, now=now,
-                                         max_catchup=max_catchup).created)
-        except MonitorError as exc:
-            log.error("schedule %s cannot be planned: %s", schedule.name, exc)
+    schedules = session.scalars(select(Schedule).where(Schedule.status == "Scheduled").order_by(Schedule.name)).all()
+    for schedule in schedules:
+        schedule_id, name, had_error = schedule.id, schedule.name, schedule.planning_error is not None
+        try:
+            with session.begin_nested():
+                plan = plan_schedule(session, artifacts, monitors, schedule, now=now, max_catchup=max_catchup)
+                if had_error:
+                    _record_error(session, schedule_id, None)
+        except Exception as exc:
+            reason = str(exc) if isinstance(exc, MonitorError) else f"{type(exc).__name__}: {exc}"
+            log.error("schedule %s cannot be planned: %s", name, reason, exc_info=not isinstance(exc, MonitorError))
+            with session.begin_nested():
+                _record_error(session, schedule_id, reason[:_MAX_ERROR])
+        else:
+            created.extend(plan.created)
     return created
+
+
+def _record_error(session: Session, schedule_id: str, reason: str | None) -> None:
+    session.execute(update(Schedule).where(Schedule.id == schedule_id).values(planning_error=reason)
+                    .execution_options(synchronize_session=False))

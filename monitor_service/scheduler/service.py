@@ -58,7 +58,7 @@ class MonitorScheduler:
 
     def plan(self) -> list[str]:
         """Create the executions of every window due by now; returns their ids."""
-        with transaction(self.factory) as session:
+        with transaction(self.factory, immediate=True) as session:  # savepoints per schedule, see plan_all
             return plan_all(session, self.artifacts, self.monitors, now=self.clock.now(),
                             max_catchup=self.settings.catchup_max_windows)
 

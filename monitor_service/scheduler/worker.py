@@ -1,7 +1,8 @@
 """Runs Pending executions under a lease, so every execution finishes exactly once.
 
 - Claim: a compare-and-set UPDATE moves a row from Pending (or InProgress with an expired
-  lease) to InProgress with this worker as `lease_owner`. Only one process can win it.
+  lease) to InProgress with this worker as `lease_owner`. Only one process can win it, and it
+  clears the files an earlier attempt left in the execution's folder before the job runs.
 - Heartbeat: while a job runs, the lease is renewed; a stop asked by hand or a run past the
   maximum runtime cancels the job's Spark job group.
 - Finish: the result is written only if this worker still owns the lease (the same UPDATE
@@ -48,6 +49,7 @@ class Claim:
     monitor_type: str
     request: dict[str, Any]
     attempt: int
+    artifact_dir: str
 
 
 def describe_failure(exc: BaseException) -> str:
@@ -100,7 +102,8 @@ class Worker:
                             started_at=now, attempts=Execution.attempts + 1)))
                 if won == 1:
                     row = session.get_one(Execution, execution_id)
-                    claims.append(Claim(row.id, row.job, row.monitor_type, row.request, row.attempts))
+                    claims.append(Claim(row.id, row.job, row.monitor_type, row.request, row.attempts,
+                                        row.artifact_dir))
         return claims
 
     def _give_up(self, session: Session, execution_id: str, attempts: int, runnable: Any) -> None:
@@ -130,6 +133,8 @@ class Worker:
         return self._finish(claim, summary, time.monotonic() - started)
 
     def _invoke(self, claim: Claim) -> RunSummary:
+        # A retried execution reuses its folder: files of an earlier attempt must not pass for this run's.
+        self.artifacts.clear_files(claim.artifact_dir)
         monitor = self.monitors.get(claim.monitor_type)
         spark = self.spark()
         if spark is not None:

@@ -9,17 +9,15 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import datetime
-from typing import Literal, get_args
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from monitor_service.errors import ConfigError, NotFoundError
 from monitor_service.service.common import new_id
+from monitor_service.service.roles import ROLES
 from monitor_service.store.models import ApiKey
 
-Role = Literal["read", "admin"]
-ROLES: tuple[str, ...] = get_args(Role)
 KEY_PREFIX = "mon_"
 
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, defer
 
 from monitor_service.core.registry import Registry
 from monitor_service.errors import ConfigError, FormatError, InputError, NotFoundError
@@ -23,6 +23,7 @@ from monitor_service.service.common import ConflictError, InvalidField, new_id
 from monitor_service.service.monitors import BaselineJob, Monitor, MonitorKind, monitor_settings, resolve_monitor
 from monitor_service.specs import InputSpec
 from monitor_service.store.artifacts import ArtifactStore
+from monitor_service.store.db import affected
 from monitor_service.store.models import Baseline, Execution, Schedule
 
 
@@ -34,7 +35,10 @@ def get_baseline(session: Session, baseline_id: str) -> Baseline:
 
 
 def list_baselines(session: Session) -> list[Baseline]:
-    return list(session.scalars(select(Baseline).order_by(Baseline.created_at.desc(), Baseline.id)))
+    """Every baseline without its documents (the list shows `feature_count`; reading them raises)."""
+    documents = (defer(c, raiseload=True) for c in (Baseline.statistics, Baseline.constraints, Baseline.calibration))
+    return list(session.scalars(select(Baseline).options(*documents)
+                                .order_by(Baseline.created_at.desc(), Baseline.id)))
 
 
 def _check_name_free(session: Session, name: str) -> None:
@@ -67,8 +71,8 @@ def create_baseline(session: Session, artifacts: ArtifactStore, monitors: Regist
     monitor.kind.check_files(statistics=statistics, constraints=constraints, calibration=calibration)
     _check_name_free(session, name)
     baseline = Baseline(id=new_id(), name=name, status="Ready", monitor_type=monitor_type, version=1,
-                        source="upload", statistics=statistics, constraints=constraints, calibration=calibration,
-                        created_at=now, updated_at=now)
+                        source="upload", statistics=statistics, feature_count=feature_count(statistics),
+                        constraints=constraints, calibration=calibration, created_at=now, updated_at=now)
     _write_version(artifacts, baseline)
     session.add(baseline)
     session.flush()
@@ -87,7 +91,7 @@ def replace_constraints(session: Session, artifacts: ArtifactStore, monitors: Re
     baseline = _editable(session, baseline_id)
     _kind(monitors, baseline).check_files(statistics=baseline.statistics, constraints=constraints,
                                           calibration=baseline.calibration)
-    return _new_version(artifacts, baseline, constraints, now)
+    return _new_version(session, artifacts, baseline, constraints, now)
 
 
 def patch_constraints(session: Session, artifacts: ArtifactStore, monitors: Registry[Monitor], *,
@@ -97,14 +101,25 @@ def patch_constraints(session: Session, artifacts: ArtifactStore, monitors: Regi
     if not _kind(monitors, baseline).patchable_constraints:
         raise ConflictError(f"baseline {baseline_id} is a {baseline.monitor_type} baseline; PATCH edits "
                             "data-quality constraints", hint="replace its constraints.json with PUT")
-    return _new_version(artifacts, baseline, apply_patch(baseline.constraints, patch), now)
+    return _new_version(session, artifacts, baseline, apply_patch(baseline.constraints, patch), now)
 
 
-def _new_version(artifacts: ArtifactStore, baseline: Baseline, constraints: dict[str, Any],
+def _new_version(session: Session, artifacts: ArtifactStore, baseline: Baseline, constraints: dict[str, Any],
                  now: datetime) -> Baseline:
-    baseline.constraints = constraints
-    baseline.version += 1
-    baseline.updated_at = now
+    """Store `constraints` as the next version, unless another edit took that version first.
+
+    The version moves by compare-and-set (`UPDATE ... WHERE version = :seen`) before any file is
+    written: of two concurrent edits of version n, one gets n+1 and the other a 409 (on PostgreSQL
+    its UPDATE waits for the first to commit, on SQLite for the write lock, then matches no row).
+    """
+    seen = baseline.version
+    claimed = affected(session.execute(
+        update(Baseline).where(Baseline.id == baseline.id, Baseline.version == seen).values(version=seen + 1)
+        .execution_options(synchronize_session=False)))
+    if claimed != 1:
+        raise ConflictError(f"baseline {baseline.id} was edited by another request meanwhile (version {seen} is "
+                            "no longer the latest)", hint="read the baseline again and repeat the edit")
+    baseline.constraints, baseline.version, baseline.updated_at = constraints, seen + 1, now
     _write_version(artifacts, baseline)
     return baseline
 
@@ -171,6 +186,7 @@ def finish_baseline_job(session: Session, artifacts: ArtifactStore, monitors: Re
         baseline.failure_reason = f"the baseline job wrote unusable files: {exc}"
         return
     baseline.statistics, baseline.constraints, baseline.calibration = statistics, constraints, calibration
+    baseline.feature_count = feature_count(statistics)
     baseline.status, baseline.version = "Ready", 1
     _write_version(artifacts, baseline)
 
@@ -181,6 +197,8 @@ def fail_baseline_job(session: Session, *, execution: Execution, reason: str, no
         baseline.status, baseline.failure_reason, baseline.updated_at = "Failed", reason, now
 
 
-def feature_count(baseline: Baseline) -> int:
-    return len((baseline.statistics or {}).get("features", []))
+def feature_count(statistics: dict[str, Any] | None) -> int:
+    """The features a statistics document describes (stored with the baseline for its list)."""
+    features = (statistics or {}).get("features")
+    return len(features) if isinstance(features, list) else 0
 

@@ -10,23 +10,25 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal, get_args
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from monitor_service.core.registry import Registry
 from monitor_service.errors import NotFoundError
 from monitor_service.service.baselines import get_baseline
-from monitor_service.service.common import ConflictError, InvalidField, decode_cursor, encode_cursor, new_id
+from monitor_service.service.common import ConflictError, InvalidField, keyset_page, new_id
 from monitor_service.service.monitors import Monitor, WindowJob
 from monitor_service.service.schedules import timing_of
 from monitor_service.specs import InputSpec, Window
 from monitor_service.store.artifacts import ArtifactStore
 from monitor_service.store.models import Execution, Schedule
 
-FINAL_STATUSES = ("Completed", "CompletedWithViolations", "Failed", "Stopped")
+FinalStatus = Literal["Completed", "CompletedWithViolations", "Failed", "Stopped"]
+ExecutionStatus = Literal["Pending", "InProgress", FinalStatus]
+FINAL_STATUSES: tuple[str, ...] = get_args(FinalStatus)
 
 
 def _analyze_values(artifacts: ArtifactStore, monitors: Registry[Monitor], schedule: Schedule, *, session: Session,
@@ -132,14 +134,7 @@ def list_executions(session: Session, *, schedule_id: str | None, status: str | 
         query = query.where(Execution.window_end >= since)
     if until is not None:
         query = query.where(Execution.window_end < until)
-    if cursor is not None:
-        when, row_id = decode_cursor(cursor)
-        query = query.where(or_(Execution.created_at < when,
-                                and_(Execution.created_at == when, Execution.id < row_id)))
-    rows = list(session.scalars(query.order_by(Execution.created_at.desc(), Execution.id.desc()).limit(limit + 1)))
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return rows, (encode_cursor(rows[-1].created_at, rows[-1].id) if more else None)
+    return keyset_page(session, query, when=Execution.created_at, key=Execution.id, cursor=cursor, limit=limit)
 
 
 def stop_execution(session: Session, *, execution_id: str, now: datetime) -> Execution:

@@ -8,6 +8,7 @@ row's feature, with the comparison operator as its check type.
 
 from __future__ import annotations
 
+import posixpath
 from datetime import datetime
 from typing import Any
 
@@ -21,12 +22,17 @@ from monitor_service.store.artifacts import ARTIFACT_NAMES, ArtifactStore
 from monitor_service.store.models import Execution, FeatureMetric, Schedule, Violation
 
 
-def artifact_links(artifacts: ArtifactStore, execution: Execution) -> dict[str, str]:
-    """The known report files the job wrote into its own folder (nothing outside it is linked)."""
+def artifact_links(artifacts: ArtifactStore, execution: Execution, summary: RunSummary) -> dict[str, str]:
+    """The report files this run wrote into its own folder: those its summary lists, plus summary.json.
+
+    A file the summary does not list (left by an earlier attempt, say) is never linked, and
+    nothing outside the execution's folder is.
+    """
+    written = {posixpath.basename(path) for path in summary.artifacts.values()} | {"summary.json"}
     links = {}
     for name in ARTIFACT_NAMES:
         path = f"{execution.artifact_dir}/{name}"
-        if artifacts.contains(path) and artifacts.exists(path):
+        if name in written and artifacts.contains(path) and artifacts.exists(path):
             links[name] = path
     return links
 
@@ -48,7 +54,7 @@ def _violation_entries(artifacts: ArtifactStore, links: dict[str, str]) -> list[
 def record_result(session: Session, artifacts: ArtifactStore, *, execution: Execution, summary: RunSummary,
                   status: str, failure_reason: str | None, duration: float, now: datetime) -> None:
     """Store the outcome of an analysis run (the caller already holds the execution's lease)."""
-    links = artifact_links(artifacts, execution)
+    links = artifact_links(artifacts, execution, summary)
     entries: list[dict[str, Any]] = []
     if status in ("Completed", "CompletedWithViolations"):
         try:

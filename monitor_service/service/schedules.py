@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -29,6 +29,8 @@ from monitor_service.service.baselines import get_baseline
 from monitor_service.service.common import ConflictError, InvalidField, new_id
 from monitor_service.service.monitors import Monitor, monitor_settings, resolve_monitor
 from monitor_service.store.models import Baseline, Schedule
+
+ScheduleStatus = Literal["Scheduled", "Stopped"]
 
 
 @dataclass(frozen=True)

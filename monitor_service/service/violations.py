@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from monitor_service.service.common import InvalidField, decode_cursor, encode_cursor
+from monitor_service.service.common import keyset_page
 from monitor_service.store.models import Violation
 
 
@@ -29,13 +29,4 @@ def list_violations(session: Session, *, schedule_id: str | None = None, monitor
         query = query.where(Violation.window_end >= since)
     if until is not None:
         query = query.where(Violation.window_end < until)
-    if cursor is not None:
-        when, row_id = decode_cursor(cursor)
-        if when is None or not row_id.isdigit():
-            raise InvalidField("cursor", f"cursor {cursor!r} is not a violations cursor")
-        query = query.where(tuple_(Violation.window_end, Violation.id) < tuple_(when, int(row_id)))
-    query = query.order_by(Violation.window_end.desc(), Violation.id.desc()).limit(limit + 1)
-    rows = list(session.scalars(query))
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return rows, (encode_cursor(rows[-1].window_end, rows[-1].id) if more else None)
+    return keyset_page(session, query, when=Violation.window_end, key=Violation.id, cursor=cursor, limit=limit)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import secrets
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal, get_args
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -19,7 +19,9 @@ from monitor_service.errors import NotFoundError
 from monitor_service.service.common import new_id
 from monitor_service.store.models import Execution, Violation, Webhook, WebhookDelivery
 
-EVENTS = ("execution.completed_with_violations", "execution.failed")
+Event = Literal["execution.completed_with_violations", "execution.failed"]
+EVENTS: tuple[str, ...] = get_args(Event)
+DeliveryStatus = Literal["Pending", "Delivered", "Failed"]
 EVENT_BY_STATUS = {"CompletedWithViolations": EVENTS[0], "Failed": EVENTS[1]}
 PREVIEW_VIOLATIONS = 20
 

@@ -12,15 +12,17 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args
 
 from monitor_service import io
 from monitor_service.errors import NotFoundError, StoreError
 
 _SEGMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._=-]{0,127}$")
-ARTIFACT_NAMES = ("statistics.json", "constraints.json", "constraint_violations.json", "summary.json",
-                  # model quality: the CBPE estimate for unlabelled records, and the baseline's calibration
-                  "estimated_statistics.json", "estimated_constraint_violations.json", "calibration.json")
+ArtifactName = Literal["statistics.json", "constraints.json", "constraint_violations.json", "summary.json",
+                       "check_errors.json",
+                       # model quality: the CBPE estimate for unlabelled records, and the baseline's calibration
+                       "estimated_statistics.json", "estimated_constraint_violations.json", "calibration.json"]
+ARTIFACT_NAMES: tuple[str, ...] = get_args(ArtifactName)  # the report files an execution may link
 
 
 class ArtifactStore:
@@ -77,6 +79,29 @@ class ArtifactStore:
             filesystem, inner = fsspec.core.url_to_fs(checked)
             return bool(filesystem.exists(inner))
         return Path(checked).is_file()
+
+    def clear_files(self, folder: str) -> None:
+        """Delete the files directly inside `folder` (an execution's reports from an earlier attempt);
+        sub-folders stay, since a scheduled hour's folder also holds its manual runs' folders."""
+        checked = self._checked(folder)
+        if io.is_url(checked):
+            import fsspec
+
+            if checked.rstrip("/") == self.root:
+                raise StoreError(f"refusing to clear the artifact root {self.root}")
+            filesystem, inner = fsspec.core.url_to_fs(checked)
+            if filesystem.isdir(inner):
+                for entry in filesystem.ls(inner, detail=True):
+                    if entry["type"] == "file":
+                        filesystem.rm(entry["name"])
+            return
+        local = Path(io.local_path(checked)).resolve()
+        if local == self._local_root:
+            raise StoreError(f"refusing to clear the artifact root {self.root}")
+        if local.is_dir():
+            for entry in local.iterdir():
+                if entry.is_file():
+                    entry.unlink()
 
     def ensure_folder(self, path: str) -> None:
         """Make an (empty) folder exist. Object stores only know folders through their objects, so

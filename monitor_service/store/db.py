@@ -53,9 +53,17 @@ def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
 
 
 @contextmanager
-def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """One unit of work: commit on success, roll back on error (services never commit themselves)."""
+def transaction(factory: sessionmaker[Session], *, immediate: bool = False) -> Iterator[Session]:
+    """One unit of work: commit on success, roll back on error (services never commit themselves).
+
+    `immediate` takes SQLite's write lock at the start (BEGIN IMMEDIATE), for work that reads
+    inside savepoints before it writes while other processes write too: a SQLite transaction that
+    began reading cannot turn into a writer once another one has committed ("database is locked").
+    PostgreSQL locks rows, so there it changes nothing.
+    """
     with factory() as session, session.begin():
+        if immediate and session.get_bind().dialect.name == "sqlite":
+            session.connection().exec_driver_sql("BEGIN IMMEDIATE")
         yield session
 
 

@@ -88,6 +88,8 @@ class Baseline(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
     source: Mapped[str] = mapped_column(String(16))
     statistics: Mapped[dict[str, Any] | None] = mapped_column(JsonType, nullable=True)
+    # len(statistics["features"]), kept so that listing baselines never loads the documents.
+    feature_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     constraints: Mapped[dict[str, Any] | None] = mapped_column(JsonType, nullable=True)
     calibration: Mapped[dict[str, Any] | None] = mapped_column(JsonType, nullable=True)
     statistics_path: Mapped[str | None] = mapped_column(String(2000), nullable=True)
@@ -116,6 +118,8 @@ class Schedule(Base):
     # The last scheduled time already turned into an execution; the planner resumes after it.
     planned_until: Mapped[datetime] = mapped_column(UTCDateTime())
     skipped_windows: Mapped[int] = mapped_column(Integer, default=0)
+    # Why the planner could not plan it on its last try (null once planning works again).
+    planning_error: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 

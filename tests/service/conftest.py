@@ -136,37 +136,40 @@ class FakeRunner:
             self.on_run(request)
         if self.raise_with is not None:
             raise self.raise_with
-        out = Path(request.output_dir)
-        out.mkdir(parents=True, exist_ok=True)
         if self.fail_with is not None:
-            summary = RunSummary(job="analyze", status="Failed", failure_reason=self.fail_with)
-        else:
-            window = request.input.window
-            drift = window is not None and window.start in self.drifted
-            violations = [{"feature_name": "_c1", "constraint_check_type": "baseline_drift_check",
-                           "description": "Baseline drift distance: 0.42 exceeds threshold: 0.1"},
-                          {"feature_name": "_c2", "constraint_check_type": "completeness_check",
-                           "description": "Value: 0.5 does not meet the constraint requirement! "}] if drift else []
-            (out / "statistics.json").write_text(json.dumps({"version": 0.0, "features": []}))
-            (out / "constraint_violations.json").write_text(json.dumps({"violations": violations}))
-            summary = RunSummary(
-                job="analyze", status="CompletedWithViolations" if violations else "Completed", records_read=100,
-                records_analyzed=97, records_quarantined=Quarantined(total=3, by_reason={"bad_json": 3}),
-                features=2, violations=len(violations),
-                feature_metrics={"_c1": {"drift_distance": 0.42 if drift else 0.02, "completeness": 1.0, "mean": 3.5},
-                                 "_c2": {"drift_distance": 0.01, "completeness": 0.5 if drift else 1.0}})
-        (out / "summary.json").write_text(summary.model_dump_json())
-        return summary
+            return write_reports(request.output_dir, RunSummary(job="analyze", status="Failed",
+                                                                failure_reason=self.fail_with), {})
+        window = request.input.window
+        drift = window is not None and window.start in self.drifted
+        violations = [{"feature_name": "_c1", "constraint_check_type": "baseline_drift_check",
+                       "description": "Baseline drift distance: 0.42 exceeds threshold: 0.1"},
+                      {"feature_name": "_c2", "constraint_check_type": "completeness_check",
+                       "description": "Value: 0.5 does not meet the constraint requirement! "}] if drift else []
+        summary = RunSummary(
+            job="analyze", status="CompletedWithViolations" if violations else "Completed", records_read=100,
+            records_analyzed=97, records_quarantined=Quarantined(total=3, by_reason={"bad_json": 3}),
+            features=2, violations=len(violations),
+            feature_metrics={"_c1": {"drift_distance": 0.42 if drift else 0.02, "completeness": 1.0, "mean": 3.5},
+                             "_c2": {"drift_distance": 0.01, "completeness": 0.5 if drift else 1.0}})
+        return write_reports(request.output_dir, summary, {"statistics": {"version": 0.0, "features": []},
+                                                           "constraint_violations": {"violations": violations}})
 
     def baseline(self, spark: Any, request: BaselineRequest) -> RunSummary:
         self.baseline_calls.append(request)
-        out = Path(request.output_dir)
-        out.mkdir(parents=True, exist_ok=True)
-        for name in ("statistics", "constraints"):
-            (out / f"{name}.json").write_text(json.dumps(STATISTICS if name == "statistics" else CONSTRAINTS))
-        summary = RunSummary(job="baseline", status="Completed", records_read=10, features=1)
-        (out / "summary.json").write_text(summary.model_dump_json())
-        return summary
+        return write_reports(request.output_dir, RunSummary(job="baseline", status="Completed", records_read=10,
+                                                            features=1),
+                             {"statistics": STATISTICS, "constraints": CONSTRAINTS})
+
+
+def write_reports(output_dir: str, summary: RunSummary, documents: dict[str, Any]) -> RunSummary:
+    """Write each document as `{name}.json` and list it in the summary, as the engine does; then summary.json."""
+    out = Path(output_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    for name, document in documents.items():
+        (out / f"{name}.json").write_text(json.dumps(document))
+        summary.artifacts[name] = str(out / f"{name}.json")
+    (out / "summary.json").write_text(summary.model_dump_json())
+    return summary
 
 
 FIXTURES = Path(os.environ.get("MONITOR_SHARED_FIXTURES",

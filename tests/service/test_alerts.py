@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
+import httpx
+import pytest
 from fastapi.testclient import TestClient
 
 from monitor_service.alerts.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
@@ -86,3 +89,28 @@ def test_scoping_and_crud(client: TestClient, admin: dict[str, str], schedule_id
         assert response.status_code == 422 and response.json()["detail"][0]["loc"] == loc
     assert client.post("/api/v1/webhooks", headers=admin,
                        json={"url": "https://x.y", "schedule_id": "missing"}).status_code == 404
+
+
+def test_webhook_urls_are_redacted_in_logs_and_errors(client: TestClient, admin: dict[str, str], schedule_id: str,
+                                                      clock: FakeClock, make_scheduler: Any, runner: FakeRunner,
+                                                      caplog: pytest.LogCaptureFixture) -> None:
+    """Webhook URLs often carry a token (user info, query string): neither is logged nor stored."""
+    url = "https://bot:hunter2@hooks.example.com/monitor?token=t0ps3cret&channel=ops"
+    hook = subscribe(client, admin, url=url, events=["execution.failed"])
+    assert hook["url"] == url  # admins still see what they configured
+
+    def unreachable(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError(f"cannot connect to {request.url}", request=request)
+
+    runner.fail_with = "No captured records in the window."
+    clock.advance(hours=1, minutes=1)
+    with caplog.at_level(logging.INFO), httpx.Client(transport=httpx.MockTransport(unreachable)) as http:
+        scheduler = make_scheduler(webhook_max_attempts=1)
+        scheduler.dispatcher.client = http
+        scheduler.tick()
+    delivery = client.get(f"/api/v1/webhooks/{hook['id']}/deliveries", headers=admin).json()[0]
+    assert delivery["status"] == "Failed"
+    assert delivery["last_error"] == "ConnectError: cannot connect to https://hooks.example.com/monitor?REDACTED"
+    assert "failed for good" in caplog.text and "hooks.example.com/monitor" in caplog.text
+    for secret in ("hunter2", "t0ps3cret", "channel=ops"):
+        assert secret not in delivery["last_error"] and secret not in caplog.text

@@ -101,3 +101,28 @@ def test_malformed_json_is_422(client: TestClient, admin: dict[str, str]) -> Non
     response = client.post("/api/v1/baselines", headers={**admin, "Content-Type": "application/json"},
                            content=b"{not json")
     assert response.status_code == 422
+
+
+def test_enumerations_have_one_source(client: TestClient) -> None:
+    """The API's enums and the CLI's choices are the service's tuples, not copies of them."""
+    import argparse
+    from typing import get_args
+
+    from monitor_service.cli.service_commands import register
+    from monitor_service.service.executions import FINAL_STATUSES, ExecutionStatus
+    from monitor_service.service.roles import ROLES
+    from monitor_service.service.webhooks import EVENTS
+    from monitor_service.store.artifacts import ARTIFACT_NAMES
+
+    assert get_args(ExecutionStatus) == ("Pending", "InProgress", *FINAL_STATUSES)
+    document = client.app.openapi()  # type: ignore[attr-defined]
+    schemas = document["components"]["schemas"]
+    parameters = {p["name"]: p["schema"] for p in
+                  document["paths"]["/api/v1/executions/{execution_id}/artifacts/{name}"]["get"]["parameters"]}
+    assert tuple(parameters["name"]["enum"]) == ARTIFACT_NAMES and "check_errors.json" in ARTIFACT_NAMES
+    assert tuple(schemas["ExecutionOut"]["properties"]["status"]["enum"]) == get_args(ExecutionStatus)
+    assert tuple(schemas["WebhookCreate"]["properties"]["events"]["items"]["enum"]) == EVENTS
+    assert tuple(schemas["ApiKeyCreate"]["properties"]["role"]["enum"]) == ROLES
+    main = argparse.ArgumentParser(prog="monitor")
+    register(main.add_subparsers(dest="command", required=True))
+    assert [main.parse_args(["apikey", "create", "--role", role]).role for role in ROLES] == list(ROLES)

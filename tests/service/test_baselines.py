@@ -9,8 +9,18 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine, inspect
 
-from tests.service.conftest import CONSTRAINTS, STATISTICS, FakeRunner, schedule_body
+from monitor_service.core.registry import Registry
+from monitor_service.service.baseline_files import ConstraintsPatch
+from monitor_service.service.baselines import list_baselines, patch_constraints, replace_constraints
+from monitor_service.service.common import ConflictError
+from monitor_service.service.monitors import Monitor
+from monitor_service.settings import Settings
+from monitor_service.store.artifacts import ArtifactStore
+from monitor_service.store.db import make_sessionmaker, transaction
+from monitor_service.store.models import Baseline
+from tests.service.conftest import CONSTRAINTS, STATISTICS, T0, FakeRunner, schedule_body
 
 
 def test_upload_and_read(client: TestClient, admin: dict[str, str], reader: dict[str, str], baseline_id: str) -> None:
@@ -124,3 +134,33 @@ def test_baseline_job(client: TestClient, admin: dict[str, str], make_scheduler:
     bad_format = client.post("/api/v1/baseline-jobs", headers=admin,
                              json={"name": "x", "input": {"path": "/d", "format": "xml"}})
     assert bad_format.status_code == 422 and bad_format.json()["detail"][0]["loc"] == ["body", "input", "format"]
+
+
+def test_concurrent_edits_never_share_a_version(settings: Settings, engine: Engine, monitors: Registry[Monitor],
+                                                client: TestClient, admin: dict[str, str], baseline_id: str) -> None:
+    """Two edits of version 1: the first makes version 2, the second (which read version 1) gets a 409."""
+    factory, artifacts = make_sessionmaker(engine), ArtifactStore(settings.artifact_root)
+    with factory() as late, late.begin():
+        read_first = late.get(Baseline, baseline_id)  # this request read version 1 first...
+        assert read_first is not None and read_first.version == 1
+        with transaction(factory) as early:  # ...and another edit committed meanwhile
+            edited = patch_constraints(early, artifacts, monitors, baseline_id=baseline_id,
+                                       patch=ConstraintsPatch(datatype_check_threshold=0.5), now=T0)
+            assert edited.version == 2
+        with pytest.raises(ConflictError, match="edited by another request"):
+            replace_constraints(late, artifacts, monitors, baseline_id=baseline_id, constraints=CONSTRAINTS, now=T0)
+    after = client.get(f"/api/v1/baselines/{baseline_id}", headers=admin).json()
+    assert after["version"] == 2 and after["constraints"]["monitoring_config"]["datatype_check_threshold"] == 0.5
+    assert json.loads(Path(after["constraints_path"]).read_text()) == after["constraints"]  # v2 files untouched
+    again = client.put(f"/api/v1/baselines/{baseline_id}/constraints", headers=admin, json=CONSTRAINTS)
+    assert again.status_code == 200 and again.json()["version"] == 3
+
+
+def test_list_does_not_load_the_documents(settings: Settings, engine: Engine, client: TestClient,
+                                          reader: dict[str, str], baseline_id: str) -> None:
+    listed = client.get("/api/v1/baselines", headers=reader).json()
+    assert [(b["id"], b["features"]) for b in listed] == [(baseline_id, len(STATISTICS["features"]))]
+    with transaction(make_sessionmaker(engine)) as session:
+        baselines = list_baselines(session)
+        assert {"statistics", "constraints", "calibration"} <= inspect(baselines[0]).unloaded
+        assert baselines[0].feature_count == len(STATISTICS["features"])

@@ -24,7 +24,15 @@ from monitor_service.service.monitors import MODEL_QUALITY, MONITORS, Monitor
 from monitor_service.settings import Settings
 from monitor_service.store.artifacts import ArtifactStore
 from monitor_service.store.db import make_sessionmaker
-from tests.service.conftest import CONSTRAINTS, STATISTICS, T0, FakeClock, FakeRunner, schedule_body
+from tests.service.conftest import (
+    CONSTRAINTS,
+    STATISTICS,
+    T0,
+    FakeClock,
+    FakeRunner,
+    schedule_body,
+    write_reports,
+)
 
 MQ_CONSTRAINTS: dict[str, Any] = {"version": 0.0, "binary_classification_constraints": {
     "auc": {"threshold": 0.7, "comparison_operator": "LessThanThreshold"},
@@ -44,18 +52,12 @@ class FakeModelQualityRunner:
 
     def analyze(self, spark: Any, request: ModelQualityAnalyzeRequest) -> RunSummary:
         self.calls.append(request)
-        out = Path(request.output_dir)
-        out.mkdir(parents=True, exist_ok=True)
         assert request.input.window is not None
         metrics = BAD if request.input.window.start in self.degraded else GOOD
         violations = [{"metric_name": "auc", "constraint_check_type": "LessThanThreshold",
                        "description": f"Metric auc with {metrics['auc']} +/- NaN was LessThanThreshold '0.7'"}
                       ] if metrics is BAD else []
         block = {name: {"value": value, "standard_deviation": "NaN"} for name, value in metrics.items()}
-        (out / "statistics.json").write_text(json.dumps({"version": 0.0, "dataset": {"item_count": 80},
-                                                         "binary_classification_metrics": block}))
-        (out / "constraint_violations.json").write_text(json.dumps({"violations": violations}))
-        (out / "estimated_statistics.json").write_text(json.dumps({"estimated": True}))
         summary = RunSummary(
             job="analyze", monitor_type="ModelQuality", status="CompletedWithViolations" if violations else "Completed",
             records_read=120, records_analyzed=80, violations=len(violations),
@@ -64,20 +66,16 @@ class FakeModelQualityRunner:
                              "model_quality_estimated": {"auc": 0.78, "f2": 0.65, "accuracy": 0.7},
                              "records": {"labelled": 80.0, "unlabelled": 40.0},
                              "ground_truth": {"label_lines": 100.0, "labels_late": 20.0}})
-        (out / "summary.json").write_text(summary.model_dump_json())
-        return summary
+        return write_reports(request.output_dir, summary, {
+            "statistics": {"version": 0.0, "dataset": {"item_count": 80}, "binary_classification_metrics": block},
+            "constraint_violations": {"violations": violations}, "estimated_statistics": {"estimated": True}})
 
     def baseline(self, spark: Any, request: ModelQualityBaselineRequest) -> RunSummary:
         self.baseline_calls.append(request)
-        out = Path(request.output_dir)
-        out.mkdir(parents=True, exist_ok=True)
-        (out / "statistics.json").write_text(json.dumps({"version": 0.0, "dataset": {"item_count": 300},
-                                                         "binary_classification_metrics": {}}))
-        (out / "constraints.json").write_text(json.dumps(MQ_CONSTRAINTS))
-        (out / "calibration.json").write_text(json.dumps(CALIBRATION))
-        summary = RunSummary(job="baseline", monitor_type="ModelQuality", status="Completed", records_read=300)
-        (out / "summary.json").write_text(summary.model_dump_json())
-        return summary
+        return write_reports(request.output_dir, RunSummary(job="baseline", monitor_type="ModelQuality",
+                                                            status="Completed", records_read=300), {
+            "statistics": {"version": 0.0, "dataset": {"item_count": 300}, "binary_classification_metrics": {}},
+            "constraints": MQ_CONSTRAINTS, "calibration": CALIBRATION})
 
 
 @pytest.fixture
@@ -392,6 +390,8 @@ def test_real_model_quality_runner_through_a_schedule(spark: Any, settings: Sett
         records = client.get(f"{features}/records/history", headers=admin).json()["points"][0]["metrics"]
         assert records == {"labelled": 80.0, "unlabelled": 40.0}
         gt = client.get(f"{features}/ground_truth/history", headers=admin).json()["points"][0]["metrics"]
-        assert (gt["labels_late"], gt["labelled_ids"], gt["labels_superseded"]) == (20, 80, 90)
+        # the late labels sit in one hour folder past the execution time: that file is not read at all
+        counts = (gt["label_files_late"], gt["labels_late"], gt["labelled_ids"], gt["labels_superseded"])
+        assert counts == (1, 0, 80, 90)
         assert f'model_metrics_auc{{estimated="false",schedule="mq"}} {point["value"]}' in client.get(
             "/metrics", headers=admin).text

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import base64
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine, select
 
 from monitor_service.errors import StoreError
+from monitor_service.service.common import keyset_page
+from monitor_service.settings import Settings
 from monitor_service.store.artifacts import ArtifactStore
+from monitor_service.store.db import make_sessionmaker, transaction
+from monitor_service.store.models import Execution
 from tests.service.conftest import T0, FakeClock, FakeRunner
 
 
@@ -56,7 +62,7 @@ def test_violation_pages(client: TestClient, reader: dict[str, str], history: st
             break
     assert pages == 2 and len(seen) == len(set(seen)) == 4
     bad = client.get("/api/v1/violations", headers=reader, params={"cursor": "garbage!"})
-    assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["body", "cursor"]
+    assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["query", "cursor"]
     assert client.get("/api/v1/violations", headers=reader, params={"limit": "0"}).status_code == 422
     assert client.get("/api/v1/violations", headers=reader, params={"since": "not-a-time"}).status_code == 422
 
@@ -133,3 +139,56 @@ def test_artifact_paths_never_escape_the_root(tmp_path: Any) -> None:
     assert not remote.contains("memory://bucket/reportsX/a.json")
     remote.write_json(remote.path("s", "x.json"), {"a": 1})
     assert remote.read_json(remote.path("s", "x.json"), "test") == {"a": 1}
+
+
+def _cursor(raw: str) -> str:
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def test_naive_times_are_utc_everywhere(client: TestClient, reader: dict[str, str], history: str) -> None:
+    """since/until without a time zone mean UTC (they used to reach the store naive and fail with a 500)."""
+    routes = ["/api/v1/executions", "/api/v1/violations", f"/api/v1/schedules/{history}/features/_c1/history",
+              f"/api/v1/schedules/{history}/model-metrics/auc/history"]
+    for route in routes:
+        aware = client.get(route, headers=reader, params={"since": "2024-05-01T02:00:00Z",
+                                                          "until": "2024-05-01T05:00:00+00:00"})
+        naive = client.get(route, headers=reader, params={"since": "2024-05-01T02:00:00",
+                                                          "until": "2024-05-01T05:00:00"})
+        shifted = client.get(route, headers=reader, params={"since": "2024-05-01T04:00:00+02:00",
+                                                            "until": "2024-05-01T07:00:00+02:00"})
+        assert aware.status_code == naive.status_code == shifted.status_code == 200, (route, naive.text)
+        assert aware.json() == naive.json() == shifted.json(), route
+    assert len(client.get(routes[0], headers=reader, params={"since": "2024-05-01T02:00:00"}).json()["items"]) == 5
+
+
+@pytest.mark.parametrize(("route", "raw"), [
+    ("/api/v1/executions", "2024-05-01T01:00:00|0b7c"),  # a time without a zone
+    ("/api/v1/violations", "2024-05-01T01:00:00|12"),
+    ("/api/v1/violations", "2024-05-01T01:00:00+00:00|not-a-number"),
+    ("/api/v1/violations", f"2024-05-01T01:00:00+00:00|{2 ** 70}"),
+    ("/api/v1/executions", "no separator"),
+    ("/api/v1/executions", "yesterday|0b7c"),
+])
+def test_tampered_cursors_are_422(client: TestClient, reader: dict[str, str], route: str, raw: str) -> None:
+    for cursor in (_cursor(raw), "garbage!"):
+        response = client.get(route, headers=reader, params={"cursor": cursor})
+        assert response.status_code == 422, response.text
+        assert response.json()["detail"][0]["loc"] == ["query", "cursor"]
+
+
+def test_keyset_pages_break_ties_by_id(settings: Settings, engine: Engine, client: TestClient,
+                                       admin: dict[str, str], schedule_id: str, clock: FakeClock) -> None:
+    """Executions created by one backfill share their creation time: the id orders them, across pages."""
+    clock.advance(hours=8)
+    client.post(f"/api/v1/schedules/{schedule_id}/backfill", headers=admin,
+                json={"start": "2024-05-01T00:00:00Z", "end": "2024-05-01T07:00:00Z"})
+    with transaction(make_sessionmaker(engine)) as session:
+        query = select(Execution).where(Execution.schedule_id == schedule_id)
+        seen, cursor = [], None
+        while True:
+            rows, cursor = keyset_page(session, query, when=Execution.created_at, key=Execution.id, cursor=cursor,
+                                       limit=3)
+            seen += [r.id for r in rows]
+            if cursor is None:
+                break
+    assert len(seen) == 7 and seen == sorted(seen, reverse=True)

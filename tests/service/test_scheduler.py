@@ -5,15 +5,21 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, text, update
+from sqlalchemy.orm import Session
 
 from monitor_service.errors import InputError
 from monitor_service.runner.requests import AnalyzeRequest
-from monitor_service.store.models import Execution
-from tests.service.conftest import T0, FakeClock, FakeRunner
+from monitor_service.runner.summary import RunSummary
+from monitor_service.scheduler import planner
+from monitor_service.service.executions import insert_scheduled
+from monitor_service.store.models import Execution, Schedule
+from tests.service.conftest import T0, FakeClock, FakeRunner, schedule_body, write_reports
 
 
 def executions(client: TestClient, headers: dict[str, str], **query: str) -> list[dict[str, Any]]:
@@ -203,3 +209,67 @@ def test_shutdown_hands_runs_back(client: TestClient, admin: dict[str, str], sch
     assert scheduler.worker.run(claim) == "Pending"
     run = executions(client, admin)[0]
     assert run["status"] == "Pending" and run["attempts"] == 0
+
+
+def test_files_of_an_earlier_attempt_are_cleared_and_never_linked(client: TestClient, admin: dict[str, str],
+                                                                  schedule_id: str, clock: FakeClock,
+                                                                  make_scheduler: Any) -> None:
+    scheduler = make_scheduler()
+    clock.advance(hours=1, minutes=1)
+    scheduler.plan()
+    folder = Path(executions(client, admin)[0]["artifact_dir"])
+    folder.mkdir(parents=True)
+    for stale in ("estimated_statistics.json", "check_errors.json", "calibration.json"):
+        (folder / stale).write_text("{}")  # left by an attempt whose process died
+    (folder / "manual-0123abcd").mkdir()
+    (folder / "manual-0123abcd" / "summary.json").write_text("{}")  # a manual run of the same hour
+    assert list(scheduler.tick().values()) == ["Completed"]
+    run = executions(client, admin)[0]
+    assert set(run["artifacts"]) == {"statistics.json", "constraint_violations.json", "summary.json"}
+    assert sorted(p.name for p in folder.iterdir()) == ["constraint_violations.json", "manual-0123abcd",
+                                                        "statistics.json", "summary.json"]
+    assert (folder / "manual-0123abcd" / "summary.json").exists()
+
+
+def test_only_listed_reports_are_linked(client: TestClient, admin: dict[str, str], schedule_id: str,
+                                        clock: FakeClock, make_scheduler: Any, runner: FakeRunner) -> None:
+    """A file in the folder that the run's summary does not list (written behind its back) is not linked."""
+    runner.on_run = lambda request: write_reports(request.output_dir, RunSummary(job="analyze", status="Completed"),
+                                                  {"estimated_statistics": {}})
+    clock.advance(hours=1, minutes=1)
+    make_scheduler().tick()
+    assert set(executions(client, admin)[0]["artifacts"]) == {"statistics.json", "constraint_violations.json",
+                                                             "summary.json"}
+
+
+@pytest.mark.parametrize("breakage", ["input spec", "database error"])
+def test_one_broken_schedule_does_not_stop_the_others(client: TestClient, admin: dict[str, str], baseline_id: str,
+                                                      engine: Engine, clock: FakeClock, make_scheduler: Any,
+                                                      monkeypatch: pytest.MonkeyPatch, breakage: str) -> None:
+    broken, healthy = (client.post("/api/v1/schedules", headers=admin, json=schedule_body(baseline_id, name=name))
+                       .json()["id"] for name in ("a-broken", "b-healthy"))
+    if breakage == "input spec":  # e.g. written by an older version: a ValidationError, not a MonitorError
+        with engine.begin() as connection:
+            connection.execute(update(Schedule).where(Schedule.id == broken)
+                               .values(input_spec={"path": "/data", "format": "no-such-format"}))
+    else:  # a failed statement aborts a PostgreSQL transaction unless it ran inside a savepoint
+        def failing(session: Session, *args: Any, **kwargs: Any) -> str | None:
+            if args[2].id == broken:
+                session.execute(text("SELECT no_such_column FROM schedules"))
+            return insert_scheduled(session, *args, **kwargs)
+
+        monkeypatch.setattr(planner, "insert_scheduled", failing)
+    clock.advance(hours=1, minutes=1)
+    scheduler = make_scheduler()
+    assert list(scheduler.tick().values()) == ["Completed"]
+    assert [e["schedule_id"] for e in executions(client, admin)] == [healthy]
+    error = client.get(f"/api/v1/schedules/{broken}", headers=admin).json()["planning_error"]
+    assert error and ("no-such-format" in error if breakage == "input spec" else "no_such_column" in error)
+    assert client.get(f"/api/v1/schedules/{healthy}", headers=admin).json()["planning_error"] is None
+    monkeypatch.undo()
+    with engine.begin() as connection:
+        connection.execute(update(Schedule).where(Schedule.id == broken)
+                           .values(input_spec={"path": "/data", "format": "capture"}))
+    clock.advance(hours=1)
+    scheduler.tick()
+    assert client.get(f"/api/v1/schedules/{broken}", headers=admin).json()["planning_error"] is None

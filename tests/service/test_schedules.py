@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -136,3 +137,20 @@ def test_backfill(client: TestClient, admin: dict[str, str], schedule_id: str, c
     huge = client.post(f"/api/v1/schedules/{schedule_id}/backfill", headers=admin,
                        json={"start": "2020-01-01T00:00:00Z", "end": "2024-05-01T00:00:00Z"})
     assert huge.status_code == 422 and "MONITOR_BACKFILL_MAX_WINDOWS" in huge.json()["detail"][0]["msg"]
+
+
+def test_windows_with_an_offset_are_utc(client: TestClient, admin: dict[str, str], schedule_id: str,
+                                        clock: FakeClock, make_scheduler: Any, runner: FakeRunner) -> None:
+    """A window given at +02:00 is stored, run and filed in UTC (the folder is the UTC hour, not the local one)."""
+    clock.advance(hours=5)
+    window = {"start": "2024-05-01T03:30:00+02:00", "end": "2024-05-01T04:30:00+02:00"}
+    run = client.post(f"/api/v1/schedules/{schedule_id}/executions", headers=admin, json=window).json()
+    assert (run["window_start"], run["window_end"]) == ("2024-05-01T01:30:00Z", "2024-05-01T02:30:00Z")
+    assert "/churn-hourly/2024/05/01/02/manual-" in run["artifact_dir"]
+    backfill = client.post(f"/api/v1/schedules/{schedule_id}/backfill", headers=admin,
+                           json={"start": "2024-05-01T02:00:00+02:00", "end": "2024-05-01T04:00:00+02:00"}).json()
+    created = [client.get(f"/api/v1/executions/{i}", headers=admin).json() for i in backfill["created"]]
+    assert [e["window_start"] for e in created] == ["2024-05-01T00:00:00Z", "2024-05-01T01:00:00Z"]
+    make_scheduler().tick()
+    manual = next(c for c in runner.calls if c.output_dir == run["artifact_dir"])
+    assert manual.input.window is not None and manual.input.window.start.utcoffset() == timedelta(0)

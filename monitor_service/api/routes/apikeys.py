@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from monitor_service.api.deps import AdminAccess, ResourcesDep, SessionDep
 from monitor_service.service import apikeys as service
-from monitor_service.service.apikeys import Role
+from monitor_service.service.roles import Role
 
 router = APIRouter(prefix="/api/v1/apikeys", tags=["api keys"], dependencies=[AdminAccess])
 

@@ -59,7 +59,7 @@ class BaselineOut(BaseModel):
     @classmethod
     def of(cls, baseline: Baseline) -> BaselineOut:
         return cls(id=baseline.id, name=baseline.name, monitor_type=baseline.monitor_type, status=baseline.status,
-                   version=baseline.version, source=baseline.source, features=service.feature_count(baseline),
+                   version=baseline.version, source=baseline.source, features=baseline.feature_count,
                    failure_reason=baseline.failure_reason, statistics_path=baseline.statistics_path,
                    constraints_path=baseline.constraints_path, calibration_path=baseline.calibration_path,
                    created_at=baseline.created_at, updated_at=baseline.updated_at)

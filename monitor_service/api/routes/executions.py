@@ -3,21 +3,19 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
 
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field
 
 from monitor_service.api.deps import AdminAccess, ReadAccess, ResourcesDep, SessionDep
+from monitor_service.api.params import QueryCursor, QueryTime
 from monitor_service.errors import NotFoundError
 from monitor_service.service import executions as service
-from monitor_service.store.artifacts import ARTIFACT_NAMES
+from monitor_service.service.executions import ExecutionStatus
+from monitor_service.store.artifacts import ArtifactName
 from monitor_service.store.models import Execution
 
 router = APIRouter(prefix="/api/v1/executions", tags=["executions"], dependencies=[ReadAccess])
-ExecutionStatus = Literal["Pending", "InProgress", "Completed", "CompletedWithViolations", "Failed", "Stopped"]
-ArtifactName = Literal["statistics.json", "constraints.json", "constraint_violations.json", "summary.json",
-                       "estimated_statistics.json", "estimated_constraint_violations.json", "calibration.json"]
 
 
 class ExecutionOut(BaseModel):
@@ -70,8 +68,8 @@ class ExecutionPage(BaseModel):
 
 @router.get("", summary="Executions, newest first; since/until filter the window end")
 def list_executions(session: SessionDep, resources: ResourcesDep, schedule_id: str | None = None,
-                    status: ExecutionStatus | None = None, since: datetime | None = None,
-                    until: datetime | None = None, cursor: str | None = None,
+                    status: ExecutionStatus | None = None, since: QueryTime = None, until: QueryTime = None,
+                    cursor: QueryCursor = None,
                     limit: int = Query(default=100, ge=1)) -> ExecutionPage:
     rows, next_cursor = service.list_executions(
         session, schedule_id=schedule_id, status=status, since=since, until=until, cursor=cursor,
@@ -95,6 +93,6 @@ def stop_execution(execution_id: str, session: SessionDep, resources: ResourcesD
 def get_artifact(execution_id: str, name: ArtifactName, session: SessionDep, resources: ResourcesDep) -> Response:
     execution = service.get_execution(session, execution_id)
     path = (execution.artifacts or {}).get(name)
-    if path is None or name not in ARTIFACT_NAMES:
+    if path is None:
         raise NotFoundError(f"execution {execution_id} has no {name}")
     return Response(resources.artifacts.read_bytes(path), media_type="application/json")

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from fastapi import APIRouter, Query, Response, status
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from monitor_service.api.deps import AdminAccess, ReadAccess, ResourcesDep, SessionDep
+from monitor_service.api.params import QueryTime, utc
 from monitor_service.api.routes.executions import ExecutionOut
 from monitor_service.api.routes.inputs import InputIn, MonitorSettingsIn
 from monitor_service.scheduler.expressions import check_offsets, parse_offset, parse_schedule_expression
@@ -21,6 +22,7 @@ from monitor_service.service.feature_metrics import (
     model_metric_names,
 )
 from monitor_service.service.model_quality import MONITOR_TYPE as MODEL_QUALITY
+from monitor_service.service.schedules import ScheduleStatus
 from monitor_service.store.models import Schedule
 
 router = APIRouter(prefix="/api/v1/schedules", tags=["schedules"], dependencies=[ReadAccess])
@@ -70,8 +72,7 @@ class ScheduleUpdate(_Timing, MonitorSettingsIn):
 
     model_config = ConfigDict(extra="forbid")
 
-    status: Literal["Scheduled", "Stopped"] | None = Field(default=None,
-                                                           description="Stopped pauses, Scheduled resumes")
+    status: ScheduleStatus | None = Field(default=None, description="Stopped pauses, Scheduled resumes")
     input: InputIn | None = None
     baseline_id: str | None = None
 
@@ -96,6 +97,8 @@ class ScheduleOut(BaseModel):
     end_offset: str | None
     planned_until: datetime
     skipped_windows: int = Field(description="Missed windows not caught up (older than the catch-up bound)")
+    planning_error: str | None = Field(description="Why the scheduler could not plan this schedule's windows on "
+                                                   "its last try; null when planning works")
     next_runs: list[Run]
     created_at: datetime
     updated_at: datetime
@@ -108,8 +111,8 @@ class ScheduleOut(BaseModel):
                    model_quality=schedule.monitor_settings if schedule.monitor_type == MODEL_QUALITY else None,
                    schedule_expression=schedule.schedule_expression, start_offset=schedule.start_offset,
                    end_offset=schedule.end_offset, planned_until=schedule.planned_until,
-                   skipped_windows=schedule.skipped_windows, next_runs=runs, created_at=schedule.created_at,
-                   updated_at=schedule.updated_at)
+                   skipped_windows=schedule.skipped_windows, planning_error=schedule.planning_error,
+                   next_runs=runs, created_at=schedule.created_at, updated_at=schedule.updated_at)
 
 
 class WindowIn(BaseModel):
@@ -121,9 +124,10 @@ class WindowIn(BaseModel):
     @field_validator("start", "end")
     @classmethod
     def _aware(cls, value: datetime) -> datetime:
+        """In UTC, so the report folder names the UTC hour whatever offset the caller wrote."""
         if value.tzinfo is None:
             raise ValueError("give a time zone, e.g. 2024-05-01T13:00:00Z")
-        return value
+        return utc(value)
 
     @model_validator(mode="after")
     def _ordered(self) -> WindowIn:
@@ -179,7 +183,7 @@ def create_schedule(body: ScheduleCreate, session: SessionDep, resources: Resour
 
 @router.get("")
 def list_schedules(session: SessionDep, resources: ResourcesDep,
-                   status: Literal["Scheduled", "Stopped"] | None = None) -> list[ScheduleOut]:
+                   status: ScheduleStatus | None = None) -> list[ScheduleOut]:
     now = resources.clock.now()
     return [ScheduleOut.of(s, now) for s in service.list_schedules(session, status=status)]
 
@@ -237,8 +241,8 @@ def list_features(schedule_id: str, session: SessionDep) -> list[str]:
 
 @router.get("/{schedule_id}/features/{feature}/history",
             summary="A feature's metrics (drift distance, completeness, mean, ...) across executions, for charts")
-def get_feature_history(schedule_id: str, feature: str, session: SessionDep, since: datetime | None = None,
-                        until: datetime | None = None,
+def get_feature_history(schedule_id: str, feature: str, session: SessionDep, since: QueryTime = None,
+                        until: QueryTime = None,
                         limit: int = Query(default=500, ge=1, le=10_000)) -> FeatureHistoryOut:
     service.get_schedule(session, schedule_id)
     rows = feature_history(session, schedule_id=schedule_id, feature=feature, since=since, until=until, limit=limit)
@@ -255,8 +259,8 @@ def list_model_metrics(schedule_id: str, session: SessionDep) -> list[str]:
 
 @router.get("/{schedule_id}/model-metrics/{metric}/history",
             summary="A model metric (auc, f2, accuracy, mae, ...) across executions: measured and estimated")
-def get_model_metric_history(schedule_id: str, metric: str, session: SessionDep, since: datetime | None = None,
-                             until: datetime | None = None,
+def get_model_metric_history(schedule_id: str, metric: str, session: SessionDep, since: QueryTime = None,
+                             until: QueryTime = None,
                              limit: int = Query(default=500, ge=1, le=10_000)) -> ModelMetricHistoryOut:
     """One point per execution, oldest window first; since/until filter the window end. `value` is
     measured on the labelled records, `estimated` is the CBPE estimate for the records still waiting

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field
 
 from monitor_service.api.deps import ReadAccess, ResourcesDep, SessionDep
+from monitor_service.api.params import QueryCursor, QueryTime
 from monitor_service.service.violations import list_violations
 from monitor_service.store.models import Violation
 
@@ -43,8 +44,8 @@ class ViolationPage(BaseModel):
             summary="Violations, newest window first; since/until filter the window end")
 def get_violations(session: SessionDep, resources: ResourcesDep, schedule_id: str | None = None,
                    monitor_type: str | None = None, feature: str | None = None, check_type: str | None = None,
-                   execution_id: str | None = None, since: datetime | None = None, until: datetime | None = None,
-                   cursor: str | None = None, limit: int = Query(default=100, ge=1)) -> Response:
+                   execution_id: str | None = None, since: QueryTime = None, until: QueryTime = None,
+                   cursor: QueryCursor = None, limit: int = Query(default=100, ge=1)) -> Response:
     """The hot query path: the page is serialised once, straight to bytes (no second validation)."""
     rows, next_cursor = list_violations(
         session, schedule_id=schedule_id, monitor_type=monitor_type, feature=feature, check_type=check_type,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
 
 from fastapi import APIRouter, Query, Response, status
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field
@@ -11,10 +10,10 @@ from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field
 from monitor_service.api.deps import AdminAccess, ResourcesDep, SessionDep
 from monitor_service.service import webhooks as service
 from monitor_service.service.schedules import get_schedule
+from monitor_service.service.webhooks import DeliveryStatus, Event
 from monitor_service.store.models import Webhook
 
 router = APIRouter(prefix="/api/v1", tags=["webhooks"], dependencies=[AdminAccess])
-Event = Literal["execution.completed_with_violations", "execution.failed"]
 
 
 class WebhookCreate(BaseModel):
@@ -93,7 +92,7 @@ def delete_webhook(webhook_id: str, session: SessionDep) -> Response:
 
 @router.get("/webhooks/{webhook_id}/deliveries", summary="The delivery log of one webhook, newest first")
 def webhook_deliveries(webhook_id: str, session: SessionDep,
-                       status: Literal["Pending", "Delivered", "Failed"] | None = None,
+                       status: DeliveryStatus | None = None,
                        limit: int = Query(default=100, ge=1, le=1000)) -> list[DeliveryOut]:
     service.get_webhook(session, webhook_id)
     rows = service.list_deliveries(session, webhook_id=webhook_id, execution_id=None, status=status, limit=limit)
@@ -102,7 +101,7 @@ def webhook_deliveries(webhook_id: str, session: SessionDep,
 
 @router.get("/deliveries", summary="Deliveries of all webhooks, e.g. for one execution, newest first")
 def deliveries(session: SessionDep, execution_id: str | None = None,
-               status: Literal["Pending", "Delivered", "Failed"] | None = None,
+               status: DeliveryStatus | None = None,
                limit: int = Query(default=100, ge=1, le=1000)) -> list[DeliveryOut]:
     rows = service.list_deliveries(session, webhook_id=None, execution_id=execution_id, status=status, limit=limit)
     return [DeliveryOut.model_validate(d) for d in rows]
