@@ -25,7 +25,7 @@ from sqlalchemy import func, insert, select
 from monitor_service.api import create_app
 from monitor_service.service.apikeys import create_key
 from monitor_service.settings import Settings
-from monitor_service.store.db import make_engine, make_sessionmaker, transaction, upgrade
+from monitor_service.store.db import make_engine, make_sessionmaker, refresh_statistics, transaction, upgrade
 from monitor_service.store.models import Baseline, Execution, Schedule, Violation
 
 SCHEDULES, EXECUTIONS, PER_EXECUTION, FEATURES = 20, 1000, 50, 100
@@ -40,6 +40,7 @@ def load(settings: Settings) -> tuple[list[str], str]:
     factory = make_sessionmaker(engine)
     with transaction(factory) as session:
         if session.scalar(select(func.count()).select_from(Violation)) == SCHEDULES * EXECUTIONS * PER_EXECUTION:
+            refresh_statistics(engine)  # as the scheduler does every hour
             ids = list(session.scalars(select(Schedule.id).order_by(Schedule.name)))
             key = create_key(session, role="read", name="bench", now=T0)[1]
             return ids, key
@@ -78,6 +79,7 @@ def load(settings: Settings) -> tuple[list[str], str]:
                                  "window_end": end, "created_at": end})
             session.execute(insert(Execution), runs)
             session.execute(insert(Violation), rows)
+    refresh_statistics(engine)  # as the scheduler does every hour (SQLite)
     if engine.dialect.name == "postgresql":
         with engine.connect() as connection:
             connection.exec_driver_sql("ANALYZE")

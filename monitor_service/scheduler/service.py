@@ -33,7 +33,7 @@ from monitor_service.scheduler.worker import Worker
 from monitor_service.service.monitors import Monitor
 from monitor_service.settings import Settings
 from monitor_service.store.artifacts import ArtifactStore
-from monitor_service.store.db import transaction
+from monitor_service.store.db import refresh_statistics, transaction
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +100,9 @@ class MonitorScheduler:
                           id="poll", next_run_time=self.clock.now())
         scheduler.add_job(self._heartbeat, "interval", seconds=max(1, self.settings.lease_seconds // 3),
                           id="heartbeat")
+        engine = self.factory.kw["bind"]
+        scheduler.add_job(refresh_statistics, "interval", args=[engine], hours=1, id="statistics",
+                          next_run_time=self.clock.now())
 
         def stop(signum: int, _frame: object) -> None:
             log.info("received signal %d, shutting down", signum)

@@ -100,6 +100,20 @@ def upgrade(engine: Engine, revision: str = "head") -> str | None:
                          hint="check MONITOR_DATABASE_URL and that the database server is running") from exc
 
 
+def refresh_statistics(engine: Engine) -> None:
+    """Refresh the query planner's table statistics where the database does not do it itself.
+
+    PostgreSQL's autovacuum keeps them current. SQLite keeps none until ANALYZE runs, and without
+    them it can pick the wrong index for a combined filter (measured: 150 ms instead of 6 ms at
+    one million violations), so the scheduler calls this every hour.
+    """
+    if engine.dialect.name != "sqlite":
+        return
+    with engine.connect() as connection:
+        connection.exec_driver_sql("ANALYZE")
+        connection.commit()
+
+
 def current_revision(engine: Engine) -> str | None:
     from alembic.runtime.migration import MigrationContext
 
