@@ -175,6 +175,8 @@ class Violation(Base):
         Index("ix_violations_window", "window_end", "id"),
         Index("ix_violations_schedule_window", "schedule_id", "window_end", "id"),
         Index("ix_violations_schedule_feature_window", "schedule_id", "feature_name", "window_end", "id"),
+        Index("ix_violations_schedule_feature_check_window", "schedule_id", "feature_name", "check_type",
+              "window_end", "id"),
         Index("ix_violations_feature_window", "feature_name", "window_end", "id"),
         Index("ix_violations_check_window", "check_type", "window_end", "id"),
         Index("ix_violations_monitor_window", "monitor_type", "window_end", "id"),
