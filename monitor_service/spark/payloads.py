@@ -13,6 +13,10 @@ import re
 # Nested JSON objects are flattened to dotted names this many levels deep; deeper values stay
 # as JSON text (and so profile as String).
 FLATTEN_DEPTH = 4
+# A list inside a JSON record becomes one column per element only up to this length; longer
+# lists (embeddings, token ids) stay one JSON-text value, so a payload cannot explode into
+# thousands of columns, each with its own sketches on the driver.
+MAX_LIST_COLUMNS = 100
 
 ENTRY_TYPE = "array<struct<key:string,value:string>>"
 
@@ -59,7 +63,7 @@ def _flatten_once(entries: str, level: int) -> str:
         f"WHEN ltrim({e}.value) LIKE '{{%' AND {as_map} IS NOT NULL THEN "
         f"transform(map_entries({as_map}), {x} -> "
         f"named_struct('key', concat({e}.key, '.', {x}.key), 'value', {x}.value)) "
-        f"WHEN ltrim({e}.value) LIKE '[%' AND {as_list} IS NOT NULL THEN "
+        f"WHEN ltrim({e}.value) LIKE '[%' AND size({as_list}) BETWEEN 0 AND {MAX_LIST_COLUMNS} THEN "
         f"transform({as_list}, ({x}, {i}) -> "
         f"named_struct('key', concat({e}.key, '.', cast({i} as string)), 'value', {x})) "
         f"ELSE array(named_struct('key', {e}.key, 'value', {e}.value)) END))"

@@ -64,3 +64,12 @@ def test_window_histogram_above_120_values_stays_out_of_statistics_json(spark: A
     assert column.histogram is not None and len(column.histogram) == 300  # kept for categorical drift
     (feature,) = to_statistics_json(profile)["features"]
     assert "distribution" not in feature["string_statistics"]
+
+
+def test_long_lists_inside_records_stay_one_value(spark: Any, tmp_path: Path) -> None:
+    path = tmp_path / "data.jsonl"
+    short, long = list(range(3)), [0.5] * 101
+    path.write_text(json.dumps({"id": 1, "tags": short, "embedding": long}) + "\n", encoding="utf-8")
+    (fields,) = _fields(spark, InputSpec(path=str(path), format="jsonl"))
+    assert fields == [("id", "1"), ("tags.0", "0"), ("tags.1", "1"), ("tags.2", "2"),
+                      ("embedding", json.dumps(long, separators=(",", ":")))]
