@@ -103,7 +103,7 @@ def run_service_demo(workdir: Path, capture_path: str, *, baseline_statistics: P
                 run = call("GET", f"/api/v1/executions/{execution_id}")
                 detail = run["failure_reason"] or f"{run['violation_count']} violations"
                 out(f"  window {run['window_start']} .. {run['window_end']}: {status:<24} "
-                    f"{run['records_read'] or 0:>6} records read, {detail}")
+                    f"{run['records_analyzed'] or 0:>6} records analyzed ({run['records_read'] or 0} read), {detail}")
         violations = call("GET", "/api/v1/violations", params={"schedule_id": schedule["id"], "limit": 1000})["items"]
         out(f"\nGET /api/v1/violations?schedule_id={schedule['id']} -> {len(violations)} violations, newest first:")
         for v in violations:

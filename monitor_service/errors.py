@@ -6,13 +6,15 @@ the REST API maps them to HTTP statuses.
 
 MonitorError
  +-- ConfigError            invalid settings, CLI arguments or dataset config (usage)
+ |    +-- InvalidField      a well-formed request value that cannot be used; names the field (API 422)
  +-- InputError             input data cannot be used at all (no files, empty window)
  |    +-- EmptyInputError   nothing left to analyze after reading and filtering
  +-- FormatError            a statistics / constraints / violations file is malformed
  +-- BaselineMismatchError  the window cannot be compared with the baseline
  +-- JobError               the Spark job failed (wraps Py4J / Spark errors)
  +-- StoreError             database / artifact store problems (service side)
-      +-- NotFoundError     a looked-up id does not exist
+      +-- NotFoundError     a looked-up id does not exist (API 404)
+      +-- ConflictError     the change clashes with existing state (API 409)
 """
 
 from __future__ import annotations
@@ -29,6 +31,17 @@ class MonitorError(Exception):
 
 class ConfigError(MonitorError):
     """Invalid configuration or arguments; the user must change what they passed."""
+
+
+class InvalidField(ConfigError):
+    """A request value that is well-formed but unusable; `field` names it for the 422 answer.
+
+    `location` is where the request carried it: `body` (the default) or `query`.
+    """
+
+    def __init__(self, field: str, message: str, *, hint: str | None = None, location: str = "body") -> None:
+        self.field, self.location = field, location
+        super().__init__(message, hint=hint)
 
 
 class InputError(MonitorError):
@@ -57,3 +70,7 @@ class StoreError(MonitorError):
 
 class NotFoundError(StoreError):
     """A requested object does not exist; the message names the missing id."""
+
+
+class ConflictError(StoreError):
+    """The change clashes with existing state (a duplicate name, a baseline still in use)."""

@@ -27,9 +27,8 @@ from monitor_service.api.routes import (
     webhooks,
 )
 from monitor_service.core.registry import Registry
-from monitor_service.errors import ConfigError, MonitorError, NotFoundError
+from monitor_service.errors import ConfigError, ConflictError, InvalidField, MonitorError, NotFoundError
 from monitor_service.scheduler.clock import Clock, SystemClock
-from monitor_service.service.common import ConflictError, InvalidField
 from monitor_service.service.monitors import MONITORS, Monitor
 from monitor_service.settings import Settings
 from monitor_service.store.artifacts import ArtifactStore

@@ -1,7 +1,8 @@
 """The data-quality analysis job: profile one window and check it against a baseline.
 
 Writes the window's `statistics.json` (each feature also carrying `drift_metrics` against the
-baseline), SageMaker's `constraint_violations.json` and `summary.json`. Baselines produced by
+baseline), SageMaker's `constraint_violations.json`, the `constraints.json` checked against (as
+SageMaker's monitoring output does) and `summary.json`. Baselines produced by
 SageMaker itself work as they are: missing extension state only disables what needs it.
 """
 
@@ -13,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from monitor_service import io
 from monitor_service.core.analysis import AnalysisResult, evaluate
-from monitor_service.core.constraints import Constraints, read_constraints
+from monitor_service.core.constraints import Constraints, read_constraints, write_constraints
 from monitor_service.core.drift.registry import column_kind
 from monitor_service.core.drift.registry import get as get_method
 from monitor_service.core.profile import DatasetProfile
@@ -50,6 +51,10 @@ def run_analysis(spark: SparkSession, request: AnalyzeRequest, progress: Progres
         progress("checking constraints")
         result = evaluate(baseline, window, constraints)
         _write_outputs(out, window, result, summary)
+        # SageMaker's monitoring output folder holds the constraints it checked against, too.
+        constraints_path = io.join(out, "constraints.json")
+        write_constraints(constraints_path, constraints)
+        summary.artifacts["constraints"] = constraints_path
         summary.feature_metrics = feature_metrics(window, result, constraints, baseline)
     return summary
 

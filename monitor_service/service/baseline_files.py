@@ -24,8 +24,7 @@ from monitor_service.core.constraint_edits import (
 )
 from monitor_service.core.constraints import Constraints
 from monitor_service.core.statistics import from_statistics_json
-from monitor_service.errors import ConfigError, FormatError
-from monitor_service.service.common import InvalidField
+from monitor_service.errors import ConfigError, FormatError, InvalidField
 
 ALL_CHECKS = "all"
 

@@ -16,10 +16,10 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, defer
 
 from monitor_service.core.registry import Registry
-from monitor_service.errors import ConfigError, FormatError, InputError, NotFoundError
+from monitor_service.errors import ConfigError, ConflictError, FormatError, InputError, InvalidField, NotFoundError
 from monitor_service.runner.summary import RunSummary
 from monitor_service.service.baseline_files import ConstraintsPatch, apply_patch
-from monitor_service.service.common import ConflictError, InvalidField, new_id
+from monitor_service.service.common import new_id
 from monitor_service.service.monitors import BaselineJob, Monitor, MonitorKind, monitor_settings, resolve_monitor
 from monitor_service.specs import InputSpec
 from monitor_service.store.artifacts import ArtifactStore

@@ -1,4 +1,4 @@
-"""Small shared pieces of the service layer: ids, the conflict error and keyset paging."""
+"""Small shared pieces of the service layer: ids and keyset paging."""
 
 from __future__ import annotations
 
@@ -11,24 +11,9 @@ from typing import Any
 from sqlalchemy import Select, tuple_
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from monitor_service.errors import ConfigError, StoreError
+from monitor_service.errors import InvalidField
 
 _BIGINT_MAX = 2**63 - 1
-
-
-class ConflictError(StoreError):
-    """The change clashes with existing state (a duplicate name, a baseline still in use)."""
-
-
-class InvalidField(ConfigError):
-    """A request value that is well-formed but unusable; `field` names it for the 422 answer.
-
-    `location` is where the request carried it: `body` (the default) or `query`.
-    """
-
-    def __init__(self, field: str, message: str, *, hint: str | None = None, location: str = "body") -> None:
-        self.field, self.location = field, location
-        super().__init__(message, hint=hint)
 
 
 def new_id() -> str:

@@ -17,9 +17,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from monitor_service.core.registry import Registry
-from monitor_service.errors import NotFoundError
+from monitor_service.errors import ConflictError, InvalidField, NotFoundError
 from monitor_service.service.baselines import get_baseline
-from monitor_service.service.common import ConflictError, InvalidField, keyset_page, new_id
+from monitor_service.service.common import keyset_page, new_id
 from monitor_service.service.monitors import Monitor, WindowJob
 from monitor_service.service.schedules import timing_of
 from monitor_service.specs import InputSpec, Window

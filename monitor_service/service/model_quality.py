@@ -14,13 +14,12 @@ from typing import Any
 
 from pydantic import Field
 
-from monitor_service.errors import FormatError
+from monitor_service.errors import FormatError, InvalidField
 from monitor_service.model_quality.cbpe import Calibration
 from monitor_service.model_quality.constraints import parse_constraints
 from monitor_service.model_quality.label_store import GroundTruthBatch, StoredBatch, store_labels
 from monitor_service.model_quality.problem import BLOCKS, ModelQualityAttributes
 from monitor_service.model_quality.statistics import find_block, scalar_metrics
-from monitor_service.service.common import InvalidField
 from monitor_service.store.artifacts import ArtifactStore
 
 MONITOR_TYPE = "ModelQuality"

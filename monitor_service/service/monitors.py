@@ -18,6 +18,7 @@ from typing import Any, ClassVar
 from pydantic import BaseModel
 
 from monitor_service.core.registry import Registry
+from monitor_service.errors import InvalidField
 from monitor_service.runner.model_quality import (
     ModelQualityAnalyzeRequest,
     ModelQualityBaselineRequest,
@@ -28,7 +29,6 @@ from monitor_service.runner.requests import AnalyzeRequest, BaselineRequest
 from monitor_service.runner.summary import RunSummary
 from monitor_service.service import model_quality
 from monitor_service.service.baseline_files import validate_constraints, validate_statistics
-from monitor_service.service.common import InvalidField
 from monitor_service.specs import InputSpec
 from monitor_service.store.artifacts import ArtifactStore
 from monitor_service.store.models import Baseline

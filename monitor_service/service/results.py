@@ -65,6 +65,7 @@ def record_result(session: Session, artifacts: ArtifactStore, *, execution: Exec
     execution.status, execution.failure_reason = status, failure_reason
     execution.finished_at, execution.duration_seconds = now, duration
     execution.records_read = summary.records_read
+    execution.records_analyzed = summary.records_analyzed
     execution.records_quarantined = summary.records_quarantined.total
     execution.quarantined_by_reason = dict(summary.records_quarantined.by_reason)
     execution.violation_count = len(entries) if status != "Failed" else None

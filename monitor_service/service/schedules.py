@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from monitor_service.core.registry import Registry
-from monitor_service.errors import NotFoundError
+from monitor_service.errors import ConflictError, InvalidField, NotFoundError
 from monitor_service.scheduler.expressions import (
     ExpressionError,
     ScheduleExpression,
@@ -26,7 +26,7 @@ from monitor_service.scheduler.expressions import (
     window_for,
 )
 from monitor_service.service.baselines import get_baseline
-from monitor_service.service.common import ConflictError, InvalidField, new_id
+from monitor_service.service.common import new_id
 from monitor_service.service.monitors import Monitor, monitor_settings, resolve_monitor
 from monitor_service.store.models import Baseline, Schedule
 

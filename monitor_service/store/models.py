@@ -160,6 +160,7 @@ class Execution(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     stop_requested: Mapped[bool] = mapped_column(Boolean, default=False)
     records_read: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    records_analyzed: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     records_quarantined: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     quarantined_by_reason: Mapped[dict[str, int] | None] = mapped_column(JsonType, nullable=True)
     violation_count: Mapped[int | None] = mapped_column(Integer, nullable=True)

@@ -136,6 +136,10 @@ def test_clean_analyze_exits_0(clean_run: CliRun) -> None:
     assert summary["records_quarantined"] == {"total": 0, "by_reason": {}}
     assert (summary["window_start"], summary["window_end"]) == (_iso(_hour(11)), _iso(_hour(12)))
     assert json.loads((clean_run.out / "constraint_violations.json").read_text()) == {"violations": []}
+    # like SageMaker's monitoring output: the constraints checked against sit beside the report
+    assert sorted(p.name for p in clean_run.out.glob("*.json")) == [
+        "constraint_violations.json", "constraints.json", "statistics.json", "summary.json"]
+    assert json.loads((clean_run.out / "constraints.json").read_text())["features"][0]["name"] == "_c0"
     _assert_outputs_complete(clean_run.out)
 
 

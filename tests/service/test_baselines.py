@@ -12,9 +12,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, inspect
 
 from monitor_service.core.registry import Registry
+from monitor_service.errors import ConflictError
 from monitor_service.service.baseline_files import ConstraintsPatch
 from monitor_service.service.baselines import list_baselines, patch_constraints, replace_constraints
-from monitor_service.service.common import ConflictError
 from monitor_service.service.monitors import Monitor
 from monitor_service.settings import Settings
 from monitor_service.store.artifacts import ArtifactStore

@@ -46,6 +46,20 @@ def test_hourly_windows_and_reports(client: TestClient, admin: dict[str, str], s
     assert body.status_code == 200 and body.json()["status"] == "Completed"
 
 
+def test_execution_reports_records_analyzed_from_its_summary(client: TestClient, admin: dict[str, str],
+                                                             schedule_id: str, clock: FakeClock,
+                                                             make_scheduler: Any) -> None:
+    """records_read counts every record the reader saw; records_analyzed is the summary's (3 were quarantined)."""
+    clock.advance(hours=1, minutes=1)
+    [(execution_id, status)] = make_scheduler().tick().items()
+    assert status == "Completed"
+    run = client.get(f"/api/v1/executions/{execution_id}", headers=admin).json()
+    assert (run["records_read"], run["records_analyzed"], run["records_quarantined"]) == (100, 97, 3)
+    summary = client.get(run["artifacts"]["summary.json"], headers=admin).json()
+    assert run["records_analyzed"] == summary["records_analyzed"]
+    assert executions(client, admin)[0]["records_analyzed"] == 97
+
+
 def test_sub_hourly_layout(client: TestClient, admin: dict[str, str], baseline_id: str, clock: FakeClock,
                            make_scheduler: Any) -> None:
     from tests.service.conftest import schedule_body

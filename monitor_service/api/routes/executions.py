@@ -35,7 +35,10 @@ class ExecutionOut(BaseModel):
     finished_at: datetime | None
     duration_seconds: float | None
     attempts: int
-    records_read: int | None
+    records_read: int | None = Field(description="All records read, including those outside the window "
+                                                 "(the reader also scans the neighbouring hour folders)")
+    records_analyzed: int | None = Field(description="Valid records the job analyzed: those inside the window "
+                                                     "(the labelled ones for ModelQuality); null until it finished")
     records_quarantined: int | None
     quarantined_by_reason: dict[str, int] | None
     violation_count: int | None
@@ -55,6 +58,7 @@ class ExecutionOut(BaseModel):
             window_end=execution.window_end, created_at=execution.created_at, started_at=execution.started_at,
             finished_at=execution.finished_at, duration_seconds=execution.duration_seconds,
             attempts=execution.attempts, records_read=execution.records_read,
+            records_analyzed=execution.records_analyzed,
             records_quarantined=execution.records_quarantined,
             quarantined_by_reason=execution.quarantined_by_reason, violation_count=execution.violation_count,
             violations_by_check=execution.violations_by_check, failure_reason=execution.failure_reason,
