@@ -92,12 +92,9 @@ def job_outcome(summary: RunSummary, clock: JobClock) -> Iterator[None]:
     except ConfigError:
         usage_error = True
         raise  # usage errors go back to the caller (exit code 2), no summary to write
-    except MonitorError as exc:
-        summary.status = "Failed"
-        summary.failure_reason = str(exc)
     except Exception as exc:
         summary.status = "Failed"
-        summary.failure_reason = spark_failure_reason(exc)
+        summary.failure_reason = describe_failure(exc)
     finally:
         summary.seconds = clock.seconds()
         summary.engine_seconds = clock.engine_seconds()
@@ -112,21 +109,25 @@ def job_outcome(summary: RunSummary, clock: JobClock) -> Iterator[None]:
                 summary.failure_reason = f"cannot write {summary.output_path}/summary.json: {exc}"
 
 
-def spark_failure_reason(exc: BaseException) -> str:
-    """A one-line reason for an unexpected engine error (Py4J / Spark / OS), without the trace."""
+def describe_failure(exc: BaseException) -> str:
+    """A failure reason in plain words, never a stack trace (jobs, CLI and scheduler alike)."""
+    if isinstance(exc, MonitorError):
+        return str(exc)
     text = str(exc)
-    first = (text.strip().splitlines() or [type(exc).__name__])[0]
+    name = type(exc).__name__
+    first = (text.strip().splitlines() or [""])[0][:500]
     jvm_gone = any(s in text for s in ("Answer from Java side is empty", "Connection refused",
                                         "SparkContext was shut down", "Container in shutdown"))
     if jvm_gone:
         return ("the Spark JVM stopped during the job, most often because it ran out of memory; give it "
                 "more memory (spark.driver.memory / executor memory) or analyze a shorter window")
     if "OutOfMemoryError" in text or "Java heap space" in text:
-        return (
-            "the Spark job ran out of memory; give the driver/executors more memory "
-            "(spark.driver.memory) or analyze a shorter window"
-        )
-    return f"{type(exc).__name__}: {first[:500]}"
+        return ("the Spark job ran out of memory; give the driver/executors more memory "
+                "(spark.driver.memory) or analyze a shorter window")
+    if "Py4J" in name or "Spark" in name or "Java" in first or "Analysis" in name:
+        return f"Spark failed while running the job: {first}"
+    return (f"Unexpected {name} while running the job: {first}. "
+            "This is a bug in monitor-service; its log has the details.")
 
 
 def exit_message(summary: RunSummary) -> str:

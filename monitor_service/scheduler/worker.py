@@ -25,7 +25,8 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from monitor_service.core.registry import Registry
-from monitor_service.errors import ConfigError, MonitorError
+from monitor_service.errors import ConfigError
+from monitor_service.runner.common import describe_failure
 from monitor_service.runner.summary import RunSummary
 from monitor_service.scheduler.clock import Clock
 from monitor_service.service.baselines import fail_baseline_job, finish_baseline_job
@@ -50,18 +51,6 @@ class Claim:
     request: dict[str, Any]
     attempt: int
     artifact_dir: str
-
-
-def describe_failure(exc: BaseException) -> str:
-    """A failure reason in plain words, never a stack trace."""
-    if isinstance(exc, MonitorError):
-        return str(exc)
-    name = type(exc).__name__
-    first_line = (str(exc).strip().splitlines() or [""])[0][:500]
-    if "Py4J" in name or "Spark" in name or "Java" in first_line:
-        return f"Spark failed while running the job: {first_line}"
-    return (f"Unexpected {name} while running the job: {first_line}. "
-            "This is a bug in the service; the scheduler log has the details.")
 
 
 class Worker:
