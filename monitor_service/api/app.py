@@ -6,7 +6,7 @@ starts and disposed when it stops; the scheduler is never started here (`monitor
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
@@ -69,26 +69,21 @@ def _error(status: int, detail: object) -> JSONResponse:
     return JSONResponse(status_code=status, content={"detail": detail})
 
 
+def _plain_error(status: int) -> Callable[[Request, Exception], Awaitable[JSONResponse]]:
+    async def handle(_: Request, exc: Exception) -> JSONResponse:
+        return _error(status, str(exc))
+
+    return handle
+
+
 def _error_handlers(app: FastAPI) -> None:
     @app.exception_handler(InvalidField)
     async def invalid_field(_: Request, exc: InvalidField) -> JSONResponse:
         return _error(422, [{"loc": [exc.location, exc.field], "msg": str(exc), "type": "value_error"}])
 
-    @app.exception_handler(NotFoundError)
-    async def not_found(_: Request, exc: NotFoundError) -> JSONResponse:
-        return _error(404, str(exc))
-
-    @app.exception_handler(ConflictError)
-    async def conflict(_: Request, exc: ConflictError) -> JSONResponse:
-        return _error(409, str(exc))
-
-    @app.exception_handler(ConfigError)
-    async def config(_: Request, exc: ConfigError) -> JSONResponse:
-        return _error(422, str(exc))
-
-    @app.exception_handler(MonitorError)
-    async def monitor(_: Request, exc: MonitorError) -> JSONResponse:
-        return _error(500, str(exc))
+    # The project's exception tree, translated once: the most specific class wins in FastAPI.
+    for error_class, status in ((NotFoundError, 404), (ConflictError, 409), (ConfigError, 422), (MonitorError, 500)):
+        app.add_exception_handler(error_class, _plain_error(status))
 
     @app.exception_handler(IntegrityError)
     async def integrity(_: Request, exc: IntegrityError) -> JSONResponse:
