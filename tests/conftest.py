@@ -20,6 +20,18 @@ def fixtures_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
+def postgres_admin_url() -> Iterator[str]:
+    """The admin URL of a private PostgreSQL server started for this test session (see tests/pg_server.py)."""
+    from tests.pg_server import PostgresUnavailable, private_postgres
+
+    try:
+        with private_postgres() as url:
+            yield url
+    except PostgresUnavailable as exc:
+        pytest.fail(str(exc))
+
+
+@pytest.fixture(scope="session")
 def spark() -> Iterator[object]:
     """local[2], UI off, 2 shuffle partitions, AQE off, loopback bind (aesthetics rule 4)."""
     from monitor_service.spark.session import get_session

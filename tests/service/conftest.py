@@ -9,9 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import subprocess
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -36,32 +33,7 @@ from monitor_service.store.artifacts import ArtifactStore
 from monitor_service.store.db import make_engine, make_sessionmaker, transaction, upgrade
 from monitor_service.store.models import Base
 
-PG_ADMIN_URL = os.environ.get("MONITOR_TEST_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/test")
 T0 = datetime(2024, 5, 1, 0, 0, tzinfo=UTC)
-
-
-def _postgres_up() -> bool:
-    import psycopg
-
-    try:
-        with psycopg.connect(PG_ADMIN_URL, connect_timeout=3):
-            return True
-    except psycopg.OperationalError:
-        return False
-
-
-def _start_postgres() -> None:
-    if _postgres_up():
-        return
-    versions = os.listdir("/etc/postgresql") if os.path.isdir("/etc/postgresql") else []
-    if shutil.which("pg_ctlcluster") is None or not versions:
-        pytest.fail(f"PostgreSQL is not reachable at {PG_ADMIN_URL} and pg_ctlcluster is not installed")
-    subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", versions[0], "main", "start"], check=False)
-    for _ in range(30):
-        if _postgres_up():
-            return
-        time.sleep(1)
-    pytest.fail(f"PostgreSQL did not come up at {PG_ADMIN_URL}")
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgres"])
@@ -71,12 +43,12 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
         return
     import psycopg
 
-    _start_postgres()
+    admin_url: str = request.getfixturevalue("postgres_admin_url")
     name = f"monitor_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as connection:
+    with psycopg.connect(admin_url, autocommit=True) as connection:
         connection.execute(f'CREATE DATABASE "{name}"')
-    yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as connection:
+    yield admin_url.rsplit("/", 1)[0] + f"/{name}"
+    with psycopg.connect(admin_url, autocommit=True) as connection:
         connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
