@@ -1,0 +1,1 @@
+"""Self-contained HTML reports written beside each run's JSON files (plotly, inlined, no network)."""
