@@ -12,6 +12,7 @@ MonitorError
  +-- FormatError            a statistics / constraints / violations file is malformed
  +-- BaselineMismatchError  the window cannot be compared with the baseline
  +-- JobError               the Spark job failed (wraps Py4J / Spark errors)
+ +-- ModelError             a model cannot be loaded or called (file, framework, endpoint, payload)
  +-- StoreError             database / artifact store problems (service side)
       +-- NotFoundError     a looked-up id does not exist (API 404)
       +-- ConflictError     the change clashes with existing state (API 409)
@@ -62,6 +63,10 @@ class BaselineMismatchError(MonitorError):
 
 class JobError(MonitorError):
     """A Spark job failed for a reason outside the data (JVM, cluster, resources)."""
+
+
+class ModelError(MonitorError):
+    """A model could not be loaded or did not answer: the message names the model and what to change."""
 
 
 class StoreError(MonitorError):
