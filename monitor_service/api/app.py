@@ -10,12 +10,15 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from monitor_service import __version__
 from monitor_service.api.deps import Resources
 from monitor_service.api.limits import BodySizeLimit
+from monitor_service.api.monitor_models import normalize_errors
 from monitor_service.api.routes import (
     apikeys,
     baselines,
@@ -28,8 +31,9 @@ from monitor_service.api.routes import (
 )
 from monitor_service.core.registry import Registry
 from monitor_service.errors import ConfigError, ConflictError, InvalidField, MonitorError, NotFoundError
+from monitor_service.monitors import MONITORS
+from monitor_service.monitors.base import MonitorPlugin
 from monitor_service.scheduler.clock import Clock, SystemClock
-from monitor_service.service.monitors import MONITORS, Monitor
 from monitor_service.settings import Settings
 from monitor_service.store.artifacts import ArtifactStore
 from monitor_service.store.db import make_engine, make_sessionmaker, upgrade
@@ -43,7 +47,7 @@ Every route except `/healthz` needs `Authorization: Bearer <key>` (create one wi
 
 
 def create_app(settings: Settings, *, clock: Clock | None = None,
-               monitors: Registry[Monitor] | None = None) -> FastAPI:
+               monitors: Registry[MonitorPlugin] | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = make_engine(settings)
@@ -61,7 +65,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None,
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
     for router in ROUTERS:
         app.include_router(router)
-    _error_handlers(app)
+    _error_handlers(app, monitors or MONITORS)
     return app
 
 
@@ -76,7 +80,11 @@ def _plain_error(status: int) -> Callable[[Request, Exception], Awaitable[JSONRe
     return handle
 
 
-def _error_handlers(app: FastAPI) -> None:
+def _error_handlers(app: FastAPI, monitors: Registry[MonitorPlugin]) -> None:
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
+        return _error(422, jsonable_encoder(normalize_errors(exc.errors(), monitors)))
+
     @app.exception_handler(InvalidField)
     async def invalid_field(_: Request, exc: InvalidField) -> JSONResponse:
         return _error(422, [{"loc": [exc.location, exc.field], "msg": str(exc), "type": "value_error"}])

@@ -11,9 +11,9 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session, sessionmaker
 
 from monitor_service.core.registry import Registry
+from monitor_service.monitors.base import MonitorPlugin
 from monitor_service.scheduler.clock import Clock
 from monitor_service.service.apikeys import authenticate
-from monitor_service.service.monitors import Monitor
 from monitor_service.settings import Settings
 from monitor_service.store.artifacts import ArtifactStore
 from monitor_service.store.models import ApiKey
@@ -27,7 +27,7 @@ class Resources:
     factory: sessionmaker[Session]
     artifacts: ArtifactStore
     clock: Clock
-    monitors: Registry[Monitor]
+    monitors: Registry[MonitorPlugin]
 
 
 def get_resources(request: Request) -> Resources:

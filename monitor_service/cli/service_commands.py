@@ -66,9 +66,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_scheduler(args: argparse.Namespace) -> int:
     import httpx
 
+    from monitor_service.monitors.base import MONITORS
     from monitor_service.scheduler.clock import SystemClock
     from monitor_service.scheduler.service import MonitorScheduler
-    from monitor_service.service.monitors import MONITORS
     from monitor_service.spark.session import get_session
     from monitor_service.store.artifacts import ArtifactStore
     from monitor_service.store.db import make_sessionmaker

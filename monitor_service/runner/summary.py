@@ -56,14 +56,14 @@ class RunSummary(BaseModel):
             return EXIT_FAILED
         return EXIT_VIOLATIONS if self.status == "CompletedWithViolations" else EXIT_COMPLETED
 
-    def one_line(self) -> str:
-        """The one-line summary printed at the end of a CLI run."""
+    def one_line(self, *, features: bool = False) -> str:
+        """The one-line summary printed at the end of a CLI run (`features`: name how many were profiled)."""
         if self.status == "Failed":
             return f"Failed: {self.failure_reason}"
         quarantined = self.records_quarantined.total
         extra = f", {quarantined} quarantined" if quarantined else ""
         what = f"{self.violations} violations" if self.job == "analyze" else "baseline written"
-        columns = f", {self.features} features" if self.monitor_type == "DataQuality" else ""
+        columns = f", {self.features} features" if features else ""
         return (
             f"{self.status}: {self.records_analyzed} records{extra}{columns}, "
             f"{what} in {self.seconds:.1f}s -> {self.output_path}"

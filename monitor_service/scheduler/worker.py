@@ -26,11 +26,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from monitor_service.core.registry import Registry
 from monitor_service.errors import ConfigError
+from monitor_service.monitors.base import MonitorPlugin
 from monitor_service.runner.common import describe_failure
 from monitor_service.runner.summary import RunSummary
 from monitor_service.scheduler.clock import Clock
 from monitor_service.service.baselines import fail_baseline_job, finish_baseline_job
-from monitor_service.service.monitors import Monitor
 from monitor_service.service.results import record_result
 from monitor_service.service.webhooks import enqueue_alerts
 from monitor_service.settings import Settings
@@ -54,7 +54,7 @@ class Claim:
 
 
 class Worker:
-    def __init__(self, *, factory: sessionmaker[Session], artifacts: ArtifactStore, monitors: Registry[Monitor],
+    def __init__(self, *, factory: sessionmaker[Session], artifacts: ArtifactStore, monitors: Registry[MonitorPlugin],
                  clock: Clock, settings: Settings, owner: str, spark: Callable[[], Any]) -> None:
         self.factory, self.artifacts, self.monitors = factory, artifacts, monitors
         self.clock, self.settings, self.owner, self.spark = clock, settings, owner, spark
@@ -124,15 +124,15 @@ class Worker:
     def _invoke(self, claim: Claim) -> RunSummary:
         # A retried execution reuses its folder: files of an earlier attempt must not pass for this run's.
         self.artifacts.clear_files(claim.artifact_dir)
-        monitor = self.monitors.get(claim.monitor_type)
+        plugin = self.monitors.get(claim.monitor_type)
         spark = self.spark()
         if spark is not None:
             spark.sparkContext.setJobGroup(claim.id, f"monitor execution {claim.id}", interruptOnCancel=True)
         if claim.job == "baseline":
-            if monitor.baseline is None:
+            if plugin.baseline_model is None:
                 raise ConfigError(f"monitor type {claim.monitor_type} has no baseline job")
-            return monitor.baseline(spark, monitor.kind.baseline_model.model_validate(claim.request))
-        return monitor.analyze(spark, monitor.kind.analyze_model.model_validate(claim.request))
+            return plugin.run_baseline(spark, plugin.baseline_model.model_validate(claim.request))
+        return plugin.run_analysis(spark, plugin.analyze_model.model_validate(claim.request))
 
     def _finish(self, claim: Claim, summary: RunSummary, duration: float) -> str:
         now = self.clock.now()
@@ -157,8 +157,8 @@ class Worker:
             reason = stop_reason or (summary.failure_reason if status == "Failed" else None)
             if status == "Failed" and not reason:
                 reason = "The job failed without saying why."
-            record_result(session, self.artifacts, execution=execution, summary=summary, status=status,
-                          failure_reason=reason, duration=duration, now=now)
+            record_result(session, self.artifacts, self.monitors.get(execution.monitor_type), execution=execution,
+                          summary=summary, status=status, failure_reason=reason, duration=duration, now=now)
             if execution.job == "baseline":
                 finish_baseline_job(session, self.artifacts, self.monitors, execution=execution,
                                     summary=summary if status != "Stopped" else summary.model_copy(

@@ -23,11 +23,12 @@ from sqlalchemy import Engine, delete
 
 from monitor_service.api import create_app
 from monitor_service.core.registry import Registry
-from monitor_service.runner.requests import AnalyzeRequest, BaselineRequest
+from monitor_service.monitors import builtin_monitors, replace_jobs
+from monitor_service.monitors.base import MonitorPlugin
+from monitor_service.monitors.data_quality.requests import AnalyzeRequest, BaselineRequest
 from monitor_service.runner.summary import Quarantined, RunSummary
 from monitor_service.scheduler.service import MonitorScheduler
 from monitor_service.service.apikeys import create_key
-from monitor_service.service.monitors import Monitor
 from monitor_service.settings import Settings
 from monitor_service.store.artifacts import ArtifactStore
 from monitor_service.store.db import make_engine, make_sessionmaker, transaction, upgrade
@@ -156,14 +157,13 @@ def runner() -> FakeRunner:
 
 
 @pytest.fixture
-def monitors(runner: FakeRunner) -> Registry[Monitor]:
-    registry: Registry[Monitor] = Registry("monitor type")
-    registry.register("DataQuality", Monitor(analyze=runner.analyze, baseline=runner.baseline))
-    return registry
+def monitors(runner: FakeRunner) -> Registry[MonitorPlugin]:
+    """The real monitor types; DataQuality runs the fake runner instead of Spark."""
+    return replace_jobs(builtin_monitors(), {"DataQuality": (runner.analyze, runner.baseline)})
 
 
 @pytest.fixture
-def client(settings: Settings, clock: FakeClock, monitors: Registry[Monitor]) -> Iterator[TestClient]:
+def client(settings: Settings, clock: FakeClock, monitors: Registry[MonitorPlugin]) -> Iterator[TestClient]:
     with TestClient(create_app(settings, clock=clock, monitors=monitors)) as test_client:
         yield test_client
 
@@ -201,7 +201,7 @@ def receiver() -> Receiver:
 
 
 @pytest.fixture
-def make_scheduler(settings: Settings, engine: Engine, clock: FakeClock, monitors: Registry[Monitor],
+def make_scheduler(settings: Settings, engine: Engine, clock: FakeClock, monitors: Registry[MonitorPlugin],
                    receiver: Receiver) -> Iterator[Callable[..., MonitorScheduler]]:
     clients: list[httpx.Client] = []
 

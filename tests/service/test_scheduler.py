@@ -14,7 +14,7 @@ from sqlalchemy import Engine, select, text, update
 from sqlalchemy.orm import Session
 
 from monitor_service.errors import InputError
-from monitor_service.runner.requests import AnalyzeRequest
+from monitor_service.monitors.data_quality.requests import AnalyzeRequest
 from monitor_service.runner.summary import RunSummary
 from monitor_service.scheduler import planner
 from monitor_service.service.executions import insert_scheduled

@@ -12,15 +12,14 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from monitor_service.api import create_app
+from monitor_service.monitors import MONITORS
 from monitor_service.scheduler.service import MonitorScheduler
-from monitor_service.service.monitors import MONITORS
 from monitor_service.settings import Settings
 from monitor_service.store.artifacts import ArtifactStore
 from monitor_service.store.db import make_sessionmaker
 from tests.service.conftest import FakeClock
 
 pytestmark = pytest.mark.spark
-pytest.importorskip("monitor_service.runner.analyze", reason="the data-quality engine has not landed yet")
 
 
 def test_real_engine_window(spark: Any, settings: Settings, engine: Engine, clock: FakeClock,

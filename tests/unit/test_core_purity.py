@@ -15,10 +15,10 @@ PURE_MODULES = [
     "monitor_service.core.statistics",
     "monitor_service.core.checks.registry",
     "monitor_service.core.drift.registry",
-    "monitor_service.model_quality.metrics",
-    "monitor_service.model_quality.constraints",
-    "monitor_service.model_quality.statistics",
-    "monitor_service.model_quality.cbpe",
+    "monitor_service.monitors.model_quality.metrics",
+    "monitor_service.monitors.model_quality.constraints",
+    "monitor_service.monitors.model_quality.statistics",
+    "monitor_service.monitors.model_quality.cbpe",
     "monitor_service.specs",
 ]
 FORBIDDEN = ("pyspark", "fastapi", "starlette", "sqlalchemy", "alembic", "matplotlib", "plotly")

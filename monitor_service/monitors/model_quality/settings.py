@@ -1,29 +1,25 @@
-"""The service side of the model-quality monitor: schedule settings, baseline files, ground truth.
+"""The service side of the model-quality monitor: schedule settings and baseline documents.
 
 A ModelQuality schedule carries `ModelQualitySettings` (the attributes of the library's
 `ModelQualityAttributes` plus where the labels are); its baseline holds the model-quality
 `constraints.json` (optional `statistics.json` and the CBPE `calibration.json`). Labels posted
-over REST are stored by `model_quality.label_store` under `{artifact_root}/ground-truth/`, the
+over REST are stored under `{artifact_root}/ground-truth/` (`monitor_service.ground_truth`), the
 folder every ModelQuality schedule reads unless its settings name another one.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import Field
 
 from monitor_service.errors import FormatError, InvalidField
-from monitor_service.model_quality.cbpe import Calibration
-from monitor_service.model_quality.constraints import parse_constraints
-from monitor_service.model_quality.label_store import GroundTruthBatch, StoredBatch, store_labels
-from monitor_service.model_quality.problem import BLOCKS, ModelQualityAttributes
-from monitor_service.model_quality.statistics import find_block, scalar_metrics
-from monitor_service.store.artifacts import ArtifactStore
+from monitor_service.monitors.model_quality.cbpe import Calibration
+from monitor_service.monitors.model_quality.constraints import parse_constraints
+from monitor_service.monitors.model_quality.problem import BLOCKS, ModelQualityAttributes
+from monitor_service.monitors.model_quality.statistics import find_block, scalar_metrics
 
 MONITOR_TYPE = "ModelQuality"
-GROUND_TRUTH_FOLDER = "ground-truth"
 # The summary.feature_metrics groups a model-quality run writes (stored as metric rows).
 REALIZED, ESTIMATED = "model_quality", "model_quality_estimated"
 
@@ -39,24 +35,6 @@ class ModelQualitySettings(ModelQualityAttributes):
 
     def attributes(self) -> ModelQualityAttributes:
         return ModelQualityAttributes.model_validate(self.model_dump(exclude={"ground_truth"}))
-
-
-def ground_truth_folder(artifacts: ArtifactStore) -> str:
-    """`{artifact_root}/ground-truth`, created if missing (a run before the first label finds it empty)."""
-    folder = artifacts.path(GROUND_TRUTH_FOLDER)
-    artifacts.ensure_folder(folder)
-    return folder
-
-
-def store_ground_truth(artifacts: ArtifactStore, batch: GroundTruthBatch, *, now: datetime) -> StoredBatch:
-    """Write one REST batch of labels as a ground-truth file received at `now`."""
-    return store_labels(ground_truth_folder(artifacts), batch, collected_at=now)
-
-
-def available_from(collected_at: datetime) -> datetime:
-    """When labels received at `collected_at` start to count: the end of their hour folder
-    (the availability rule of `spark.ground_truth.read_ground_truth`)."""
-    return collected_at.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
 
 
 def constraints_problem_type(document: dict[str, Any]) -> str:

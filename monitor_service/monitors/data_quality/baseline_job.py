@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 from monitor_service import io
 from monitor_service.core.constraints import suggest_constraints, write_constraints
 from monitor_service.core.statistics import write_statistics
+from monitor_service.monitors.data_quality.requests import BaselineRequest
 from monitor_service.runner.common import JobClock, Progress, job_outcome, new_summary, no_progress, read_records
-from monitor_service.runner.requests import BaselineRequest
 from monitor_service.runner.summary import RunSummary
 
 if TYPE_CHECKING:

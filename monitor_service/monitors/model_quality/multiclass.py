@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from monitor_service.model_quality.metrics import f_beta, ratio, register
+from monitor_service.monitors.model_quality.metrics import f_beta, ratio, register
 
 PROBLEM = "MulticlassClassification"
 

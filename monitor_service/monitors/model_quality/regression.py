@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from monitor_service.model_quality.metrics import ratio, register
+from monitor_service.monitors.model_quality.metrics import ratio, register
 
 PROBLEM = "Regression"
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from monitor_service.model_quality.metrics import ratio
+from monitor_service.monitors.model_quality.metrics import ratio
 
 MAX_CURVE_POINTS = 1000
 

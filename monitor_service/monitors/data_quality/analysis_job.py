@@ -21,8 +21,8 @@ from monitor_service.core.profile import DatasetProfile
 from monitor_service.core.statistics import read_statistics, write_statistics
 from monitor_service.core.types import InferredType
 from monitor_service.core.violations import write_violations
+from monitor_service.monitors.data_quality.requests import AnalyzeRequest
 from monitor_service.runner.common import JobClock, Progress, job_outcome, new_summary, no_progress, read_records
-from monitor_service.runner.requests import AnalyzeRequest
 from monitor_service.runner.summary import RunSummary
 
 if TYPE_CHECKING:

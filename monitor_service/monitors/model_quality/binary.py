@@ -13,10 +13,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from monitor_service.model_quality import curves
-from monitor_service.model_quality.curves import ScoreHistogram
-from monitor_service.model_quality.metrics import f_beta, ratio, register
-from monitor_service.model_quality.problem import NEGATIVE_LABEL, POSITIVE_LABEL
+from monitor_service.monitors.model_quality import curves
+from monitor_service.monitors.model_quality.curves import ScoreHistogram
+from monitor_service.monitors.model_quality.metrics import f_beta, ratio, register
+from monitor_service.monitors.model_quality.problem import NEGATIVE_LABEL, POSITIVE_LABEL
 
 PROBLEM = "BinaryClassification"
 

@@ -15,8 +15,8 @@ from typing import Any
 
 from monitor_service.core.jsonread import Where, as_number
 from monitor_service.errors import FormatError
-from monitor_service.model_quality.metrics import METRICS
-from monitor_service.model_quality.problem import BLOCKS
+from monitor_service.monitors.model_quality.metrics import METRICS
+from monitor_service.monitors.model_quality.problem import BLOCKS
 
 VERSION = 0.0
 STD_MIN_SAMPLES = 200

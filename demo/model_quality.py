@@ -16,14 +16,14 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from monitor_service.model_quality.problem import ModelQualityAttributes
-from monitor_service.model_quality.synthetic import EXECUTION_TIME, WINDOW_END, WINDOW_START, write_late_label_files
-from monitor_service.runner.model_quality import (
+from demo.model_quality_data import EXECUTION_TIME, WINDOW_END, WINDOW_START, write_late_label_files
+from monitor_service.monitors.model_quality.jobs import (
     ModelQualityAnalyzeRequest,
     ModelQualityBaselineRequest,
     run_model_quality_analysis,
     run_model_quality_baseline,
 )
+from monitor_service.monitors.model_quality.problem import ModelQualityAttributes
 from monitor_service.specs import DatasetConfig, InputSpec, Window, parse_timestamp
 
 KEY_METRICS = ("auc", "accuracy", "f1")

@@ -1,10 +1,8 @@
-"""Validation and editing of uploaded SageMaker `statistics.json` / `constraints.json`.
+"""Editing data-quality constraints over REST: the PATCH body and how it maps onto the engine.
 
-Files are validated by the engine's own readers (`core.statistics`, `core.constraints`), so the
-service accepts exactly what the analysis job can use, and edits go through the engine's edit
-helpers (`core.constraint_edits`), which check drift methods and checks against their
-registries. This module only maps a REST patch onto those helpers and names the offending
-field when one of them refuses a value.
+Edits go through the engine's edit helpers (`core.constraint_edits`), which check drift methods
+and checks against their registries; this module only maps a REST patch onto those helpers and
+names the offending field when one of them refuses a value.
 """
 
 from __future__ import annotations
@@ -23,30 +21,9 @@ from monitor_service.core.constraint_edits import (
     set_global_drift,
 )
 from monitor_service.core.constraints import Constraints
-from monitor_service.core.statistics import from_statistics_json
 from monitor_service.errors import ConfigError, FormatError, InvalidField
 
 ALL_CHECKS = "all"
-
-
-def validate_statistics(document: dict[str, Any]) -> dict[str, Any]:
-    """Raise ValueError (a 422 on the field) unless the engine can read this statistics.json."""
-    try:
-        from_statistics_json(document, "statistics")
-    except FormatError as exc:
-        raise ValueError(str(exc)) from None
-    return document
-
-
-def validate_constraints(document: dict[str, Any]) -> dict[str, Any]:
-    """Raise ValueError unless the engine can read this constraints.json."""
-    try:
-        Constraints.from_dict(document, "constraints")
-    except FormatError as exc:
-        raise ValueError(str(exc)) from None
-    if not document.get("features"):
-        raise ValueError("constraints has no features; a baseline needs at least one")
-    return document
 
 
 class DriftPatch(BaseModel):

@@ -22,20 +22,19 @@ from collections import Counter
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
-
 from monitor_service import io
-from monitor_service.errors import ConfigError, EmptyInputError
-from monitor_service.model_quality import cbpe
-from monitor_service.model_quality.constraints import (
+from monitor_service.errors import EmptyInputError
+from monitor_service.monitors.model_quality import cbpe
+from monitor_service.monitors.model_quality.constraints import (
     Constraint,
     evaluate,
     parse_constraints,
     suggest_constraints,
     violations_document,
 )
-from monitor_service.model_quality.problem import ModelQualityAttributes
-from monitor_service.model_quality.statistics import metric_block, scalar_metrics, statistics_document
+from monitor_service.monitors.model_quality.problem import ModelQualityAttributes
+from monitor_service.monitors.model_quality.requests import ModelQualityAnalyzeRequest, ModelQualityBaselineRequest
+from monitor_service.monitors.model_quality.statistics import metric_block, scalar_metrics, statistics_document
 from monitor_service.runner.common import (
     JobClock,
     Progress,
@@ -50,63 +49,9 @@ from monitor_service.specs import InputSpec
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
-    from monitor_service.spark.model_metrics import WindowAggregates
+    from monitor_service.monitors.model_quality.spark_metrics import WindowAggregates
 
 CALIBRATION_FILE = "calibration.json"
-
-
-class _ModelQualityRequest(BaseModel):
-    """What both jobs read: the records, where their values are, and where the labels come from."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    input: InputSpec
-    attributes: ModelQualityAttributes
-    output_dir: str
-    ground_truth: str | None = None
-
-    @model_validator(mode="after")
-    def _labels_located(self) -> _ModelQualityRequest:
-        """Without both, the "label" would be each record's first value, often the prediction itself.
-
-        Raised as a ConfigError (pydantic passes it through unwrapped), so the CLI exits with a
-        usage error and the service answers 422, wherever the request is built.
-        """
-        if self.ground_truth is None and self.attributes.ground_truth_attribute is None:
-            raise ConfigError(
-                "a model-quality job needs the labels: attributes.ground_truth_attribute (a field of the "
-                "records) or ground_truth (SageMaker ground-truth files)",
-                hint="pass --ground-truth-attribute or --ground-truth",
-            )
-        return self
-
-
-class ModelQualityBaselineRequest(_ModelQualityRequest):
-    """Compute baseline metrics and suggest constraints into `output_dir`.
-
-    Labels normally sit in the dataset (`attributes.ground_truth_attribute`); with
-    `ground_truth` they are merged in from ground-truth files instead (where
-    `ground_truth_attribute`, if given, names a field of the ground-truth records, else their
-    first value is the label).
-    """
-
-    suggest_margin_std: float = Field(default=0.0, ge=0.0)
-
-
-class ModelQualityAnalyzeRequest(_ModelQualityRequest):
-    """Check one window's model quality against baseline constraints, writing into `output_dir`.
-
-    `execution_time` bounds the labels used (default: the window end, else now).
-    `calibration` defaults to `calibration.json` beside the baseline constraints, if present.
-    """
-
-    baseline_constraints: str | None = None
-    calibration: str | None = None
-    execution_time: datetime | None = None
-
-    def effective_execution_time(self) -> datetime:
-        when = self.execution_time or (self.input.window.end if self.input.window else datetime.now(UTC))
-        return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
 
 
 def run_model_quality_baseline(
@@ -202,9 +147,9 @@ def _aggregate_window(
     """Read, optionally merge with ground truth, and aggregate; fills the summary's counters."""
     from pyspark import StorageLevel
 
+    from monitor_service.monitors.model_quality.spark_metrics import aggregate, prepare
     from monitor_service.spark.ground_truth import read_ground_truth
     from monitor_service.spark.merge import merge_with_ground_truth, write_merged
-    from monitor_service.spark.model_metrics import aggregate, prepare
 
     read = read_records(spark, spec, out, summary, progress)
     event_ids = spec.format == "capture"  # plain datasets have no ids: subsamples then hash the record

@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from monitor_service.errors import FormatError
-from monitor_service.model_quality.binary import BinaryCounts, BinaryInputs
-from monitor_service.model_quality.curves import ScoreHistogram
-from monitor_service.model_quality.statistics import VERSION
+from monitor_service.monitors.model_quality.binary import BinaryCounts, BinaryInputs
+from monitor_service.monitors.model_quality.curves import ScoreHistogram
+from monitor_service.monitors.model_quality.statistics import VERSION
 
 
 @dataclass(frozen=True)

@@ -23,9 +23,10 @@ from fastapi.testclient import TestClient
 from monitor_service.alerts.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
 from monitor_service.api import create_app
 from monitor_service.core.registry import Registry
+from monitor_service.monitors import MONITORS
+from monitor_service.monitors.base import MonitorPlugin
 from monitor_service.scheduler.service import MonitorScheduler
 from monitor_service.service.apikeys import create_key
-from monitor_service.service.monitors import MONITORS, Monitor
 from monitor_service.settings import Settings
 from monitor_service.store.artifacts import ArtifactStore
 from monitor_service.store.db import make_engine, make_sessionmaker, transaction, upgrade
@@ -45,7 +46,7 @@ class SimulatedClock:
 
 def run_service_demo(workdir: Path, capture_path: str, *, baseline_statistics: Path, baseline_constraints: Path,
                      first_hour: datetime, hours: int, dataset_config: dict[str, Any] | None = None,
-                     monitors: Registry[Monitor] | None = None, spark_master: str | None = "local[*]",
+                     monitors: Registry[MonitorPlugin] | None = None, spark_master: str | None = "local[*]",
                      out: Callable[[str], None] = print) -> list[dict[str, Any]]:
     """Run `hours` hourly windows from `first_hour` over `capture_path`; returns the violations.
 

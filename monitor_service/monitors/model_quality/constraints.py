@@ -21,9 +21,9 @@ from monitor_service.core.jsonread import Where, as_number
 from monitor_service.core.registry import Registry
 from monitor_service.core.violations import format_double
 from monitor_service.errors import BaselineMismatchError, FormatError
-from monitor_service.model_quality.metrics import METRICS
-from monitor_service.model_quality.problem import BLOCKS
-from monitor_service.model_quality.statistics import VERSION, scalar_metrics
+from monitor_service.monitors.model_quality.metrics import METRICS
+from monitor_service.monitors.model_quality.problem import BLOCKS
+from monitor_service.monitors.model_quality.statistics import VERSION, scalar_metrics
 
 # Each operator is true when the metric value violates the threshold; NaN never violates.
 OPERATORS: Registry[Callable[[float, float], bool]] = Registry("comparison operator")

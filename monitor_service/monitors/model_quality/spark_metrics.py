@@ -31,18 +31,18 @@ from dataclasses import field as dataclass_field
 from typing import TYPE_CHECKING, Any
 
 from monitor_service.errors import InputError
-from monitor_service.model_quality.binary import BinaryCounts, BinaryInputs
-from monitor_service.model_quality.cbpe import Calibration, estimate_inputs
-from monitor_service.model_quality.curves import ScoreHistogram, tie_error_bound
-from monitor_service.model_quality.multiclass import MulticlassInputs
-from monitor_service.model_quality.problem import (
+from monitor_service.monitors.model_quality.binary import BinaryCounts, BinaryInputs
+from monitor_service.monitors.model_quality.cbpe import Calibration, estimate_inputs
+from monitor_service.monitors.model_quality.curves import ScoreHistogram, tie_error_bound
+from monitor_service.monitors.model_quality.multiclass import MulticlassInputs
+from monitor_service.monitors.model_quality.problem import (
     NEGATIVE_LABEL,
     POSITIVE_LABEL,
     ModelQualityAttributes,
     normalize_locator,
 )
-from monitor_service.model_quality.regression import RegressionInputs
-from monitor_service.model_quality.statistics import SUBSAMPLE_FRACTION, SUBSAMPLES
+from monitor_service.monitors.model_quality.regression import RegressionInputs
+from monitor_service.monitors.model_quality.statistics import SUBSAMPLE_FRACTION, SUBSAMPLES
 
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame
