@@ -45,7 +45,8 @@ class DataQualityMonitor(MonitorPlugin):
         Document("constraints", "constraints.json: the checks and thresholds (SageMaker's format)",
                  replaceable=True),
     )
-    artifacts = ("statistics.json", "constraints.json", "constraint_violations.json", "check_errors.json")
+    artifacts = ("statistics.json", "constraints.json", "constraint_violations.json", "check_errors.json",
+                 "report.html")
     counts_features = True
     constraints_patch_model = ConstraintsPatch
 

@@ -56,7 +56,7 @@ class ModelQualityMonitor(MonitorPlugin):
                                 "the CBPE estimate of records without a label", required=False),
     )
     artifacts = ("statistics.json", "constraint_violations.json", "constraints.json", "calibration.json",
-                 "estimated_statistics.json", "estimated_constraint_violations.json")
+                 "estimated_statistics.json", "estimated_constraint_violations.json", "report.html")
     metric_series: ClassVar[Mapping[str, str]] = {"value": REALIZED, "estimated": ESTIMATED}
 
     def check_documents(self, documents: Mapping[str, dict[str, Any]]) -> None:
