@@ -19,7 +19,7 @@ from monitor_service.monitors.base import (
     ViolationRow,
     WindowJob,
 )
-from monitor_service.monitors.model_quality import cli_args
+from monitor_service.monitors.model_quality import cli_args, dashboard
 from monitor_service.monitors.model_quality.requests import ModelQualityAnalyzeRequest, ModelQualityBaselineRequest
 from monitor_service.monitors.model_quality.settings import (
     ESTIMATED,
@@ -29,6 +29,7 @@ from monitor_service.monitors.model_quality.settings import (
     check_files,
     check_pairing,
 )
+from monitor_service.monitors.panels import DashboardContext, Panel
 from monitor_service.runner.common import Progress, no_progress
 from monitor_service.runner.summary import RunSummary
 from monitor_service.specs import InputSpec
@@ -106,6 +107,12 @@ class ModelQualityMonitor(MonitorPlugin):
                                      check_type=str(entry.get("constraint_check_type", "")),
                                      description=str(entry.get("description", ""))))
         return rows
+
+    def dashboard_subjects(self, context: DashboardContext) -> list[str]:
+        return dashboard.subjects(context)
+
+    def dashboard_panels(self, context: DashboardContext) -> list[Panel]:
+        return dashboard.panels(context)
 
     def metric_families(self, latest: Sequence[LatestMetrics]) -> list[Metric]:
         """One gauge per model metric of the newest window of each ModelQuality schedule."""
