@@ -74,11 +74,11 @@ def baseline_profile() -> DatasetProfile:
 
 
 def window_profile(start: datetime) -> DatasetProfile:
-    """Age always drifts (by 2 to 4 years, so beyond the 0.1 threshold); every 5th hour loses income
+    """Age always drifts (by 3 to 5 years, so beyond the 0.1 threshold); every 5th hour loses income
     values; every 4th shifts colours."""
     hour = _hour(start)
     rng = np.random.default_rng(hour)
-    drift = 2 + 2 * (hour % 6) / 5
+    drift = 3 + 2 * (hour % 6) / 5
     missing = 40 if hour % 5 == 0 else 0
     colors = [0.2, 0.3, 0.5] if hour % 4 == 0 else [0.5, 0.3, 0.2]
     return DatasetProfile(ROWS, [

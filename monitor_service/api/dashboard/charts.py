@@ -40,7 +40,8 @@ def timeline(executions: Sequence[Execution], run_url: str) -> dict[str, Any]:
                        "hovertemplate": "%{x}<br>" + status + ": %{y} violations<extra>click to open</extra>"})
     return {"data": traces, "layout": {"xaxis": {"title": {"text": "window end (UTC)"}, "type": "date"},
                                        "yaxis": {"title": {"text": "violations"}, "rangemode": "tozero"},
-                                       "legend": {"orientation": "h", "y": 1.15}, "hovermode": "closest"}}
+                                       "legend": {"orientation": "h", "y": 1.15}, "showlegend": True,
+                                       "hovermode": "closest"}}
 
 
 def history(panel: HistoryPanel, rows_by_group: Mapping[str, Sequence[FeatureMetric]]) -> dict[str, Any]:
