@@ -194,12 +194,17 @@ def serve(folder: Path, **environment: str) -> Iterator[tuple[str, Settings, Pat
         _wait_healthy(url, process, log)
         yield url, settings, log
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=15)
+        stop(process)
+
+
+def stop(process: subprocess.Popen[bytes], timeout: float = 20) -> None:
+    """End a server this test started: SIGTERM, then SIGKILL if it does not exit in time."""
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=timeout)
 
 
 def _expect(response: httpx.Response, code: int) -> Any:

@@ -20,7 +20,7 @@ import httpx
 import pytest
 import yaml
 
-from tests.e2e.harness import REPO, Served, free_port
+from tests.e2e.harness import REPO, Served, free_port, stop
 
 DOCS = REPO / "docs" / "prometheus"
 PROMETHEUS = "/usr/bin/prometheus"
@@ -53,12 +53,7 @@ def prometheus(served: Served, tmp_path_factory: pytest.TempPathFactory) -> Iter
                process=process, log=folder / "prometheus.log")
         yield url
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=20)
+        stop(process)
         log.close()
 
 
