@@ -9,10 +9,12 @@ through the keyset pagers. The number of stored violations never changes what a 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy.orm import Session
+from sqlalchemy import select
+from sqlalchemy.orm import Session, defer
 
 from monitor_service.api.dashboard import charts
 from monitor_service.api.dashboard.security import PREFIX
@@ -24,7 +26,7 @@ from monitor_service.service.executions import list_executions
 from monitor_service.service.feature_metrics import feature_history
 from monitor_service.service.history import latest_finished, recent_windows, run_metrics
 from monitor_service.service.violations import list_violations
-from monitor_service.store.models import Baseline, Execution, Schedule, Violation
+from monitor_service.store.models import Baseline, BaselineDocument, Execution, Schedule, Violation
 
 log = logging.getLogger(__name__)
 VIOLATIONS_PER_PAGE = 50
@@ -58,6 +60,24 @@ class ScheduleView:
     check: str | None
     check_types: list[str]
     problems: list[str] = field(default_factory=list)
+
+
+class _Documents(Mapping[str, dict[str, Any]]):
+    """The baseline's documents, each read from the database only when a panel asks for it."""
+
+    def __init__(self, session: Session, baseline_id: str) -> None:
+        rows = session.scalars(select(BaselineDocument).where(BaselineDocument.baseline_id == baseline_id)
+                               .options(defer(BaselineDocument.document)))
+        self._rows = {row.name: row for row in rows}
+
+    def __getitem__(self, name: str) -> dict[str, Any]:
+        return self._rows[name].document
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._rows)
+
+    def __len__(self) -> int:
+        return len(self._rows)
 
 
 def _latest_file(resources: Resources, latest: Execution | None) -> Any:
@@ -96,7 +116,7 @@ def schedule_view(session: Session, resources: Resources, schedule: Schedule, *,
     plugin = resources.monitors.get(schedule.monitor_type)
     baseline = get_baseline(session, schedule.baseline_id)
     latest = latest_finished(session, schedule_id=schedule.id)
-    context = DashboardContext(schedule_name=schedule.name, documents=baseline.contents(),
+    context = DashboardContext(schedule_name=schedule.name, documents=_Documents(session, baseline.id),
                                settings=schedule.monitor_settings,
                                latest=run_metrics(session, execution_id=latest.id) if latest else {},
                                latest_file=_latest_file(resources, latest), focus=focus)

@@ -19,7 +19,7 @@ from monitor_service.core.constraints import Constraints, FeatureSettings
 from monitor_service.core.drift import DRIFT_METHODS, ColumnKind, column_kind, methods_for
 from monitor_service.core.drift.registry import get as get_method
 from monitor_service.core.profile import ColumnProfile
-from monitor_service.core.statistics import from_statistics_json
+from monitor_service.core.statistics import EXTENSION_KEY, from_statistics_json
 from monitor_service.errors import FormatError, InvalidField
 from monitor_service.monitors.data_quality.constraints_patch import ConstraintsPatch
 from monitor_service.monitors.data_quality.distributions import FeatureSummary, distribution_figure, drift_figure
@@ -83,10 +83,19 @@ def _drift_panel(row: FeatureSummary) -> HistoryPanel:
 
 
 def _profile_of(document: Any, name: str) -> ColumnProfile | None:
-    if not isinstance(document, dict):
+    """One feature of a statistics document, reading only its own entry (files can hold hundreds)."""
+    if not isinstance(document, dict) or not isinstance(document.get("features"), list):
         return None
+    entries = [f for f in document["features"] if isinstance(f, dict) and f.get("name") == name]
+    if not entries:
+        return None
+    extension = document.get(EXTENSION_KEY)
+    sliced: dict[str, Any] = {"features": entries[:1]}
+    if isinstance(extension, dict) and isinstance(extension.get("features"), dict):
+        sliced[EXTENSION_KEY] = {**extension, "features": {k: v for k, v in extension["features"].items()
+                                                           if k == name}}
     try:
-        return from_statistics_json(document).profile.by_name().get(name)
+        return from_statistics_json(sliced).profile.columns[0]
     except FormatError:
         return None
 
