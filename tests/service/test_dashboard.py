@@ -212,3 +212,28 @@ def test_schedule_page_charts(client: TestClient, admin: dict[str, str], schedul
     filtered = client.get(f"/ui/schedules/{schedule_id}", params={"feature": "_c1", "check": "baseline_drift_check"})
     rows = re.findall(r"<tr><td>[^<]+</td><td>([^<]+)</td><td>([^<]+)</td>", filtered.text)
     assert rows == [("_c1", "baseline_drift_check")]
+
+
+def test_model_quality_thresholds_are_edited_in_the_form(client: TestClient, admin: dict[str, str]) -> None:
+    constraints = {"version": 0.0, "binary_classification_constraints": {
+        "auc": {"threshold": 0.7, "comparison_operator": "LessThanThreshold"},
+        "f2": {"threshold": 0.5, "comparison_operator": "LessThanThreshold"}}}
+    created = client.post("/api/v1/baselines", headers=admin, json={
+        "name": "mq", "monitor_type": "ModelQuality", "constraints": constraints})
+    assert created.status_code == 201, created.text
+    baseline = created.json()["id"]
+    sign_in(client, _key(admin))
+    page = client.get(f"/ui/baselines/{baseline}").text
+    assert '<option value="LessThanThreshold" selected>' in page
+    assert 'name="metrics.auc.threshold" value="0.7"' in page and 'name="metrics.recall.threshold" value=""' in page
+    token = csrf_of(client, f"/ui/baselines/{baseline}")
+    base = {"csrf": token, "version": "1", "metrics.auc.comparison_operator": "LessThanThreshold",
+            "metrics.auc.threshold": "0.65", "metrics.f2.comparison_operator": "none", "metrics.f2.threshold": "0.5"}
+    missing = client.post(f"/ui/baselines/{baseline}/constraints", follow_redirects=False,
+                          data={**base, "metrics.recall.comparison_operator": "LessThanThreshold"})
+    assert missing.status_code == 422 and "metrics.recall.threshold: give recall a threshold" in missing.text
+    done = client.post(f"/ui/baselines/{baseline}/constraints", data=base, follow_redirects=False)
+    assert done.status_code == 303 and done.headers["location"].endswith("saved=v2")
+    block = client.get(f"/api/v1/baselines/{baseline}/constraints", headers=admin).json()[
+        "binary_classification_constraints"]
+    assert block == {"auc": {"threshold": 0.65, "comparison_operator": "LessThanThreshold"}}

@@ -180,6 +180,9 @@ def patch_constraints(baseline_id: str, body: ConstraintsPatch, session: Session
     - `features.{name}`: `completeness`, `is_non_negative`, `domains` (null removes the constraint),
       `drift_method` / `drift_threshold` (per-feature override), `checks` (for this feature only) and
       `clear_overrides`.
+
+    ModelQuality baselines take `metrics.{metric}`: `threshold`, `comparison_operator`
+    (`LessThanThreshold`, ...) and `enabled: false` to drop the metric's constraint.
     """
     baseline = service.patch_constraints(session, resources.artifacts, resources.monitors, baseline_id=baseline_id,
                                          patch=body, now=resources.clock.now())
