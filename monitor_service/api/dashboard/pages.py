@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hmac
 from datetime import datetime, timedelta
+from functools import cache
 from importlib import resources as package_files
 from typing import Annotated
 from urllib.parse import urlencode
@@ -52,6 +53,7 @@ RUN_VIOLATIONS = 100
 STATIC = {"dashboard.css": "text/css; charset=utf-8", "dashboard.js": "text/javascript; charset=utf-8"}
 
 
+@cache
 def _plotly_bundle() -> bytes:
     return (package_files.files("plotly") / "package_data" / "plotly.min.js").read_bytes()
 
