@@ -237,3 +237,15 @@ def test_model_quality_thresholds_are_edited_in_the_form(client: TestClient, adm
     block = client.get(f"/api/v1/baselines/{baseline}/constraints", headers=admin).json()[
         "binary_classification_constraints"]
     assert block == {"auc": {"threshold": 0.65, "comparison_operator": "LessThanThreshold"}}
+
+
+def test_dashboard_errors_are_pages_and_api_errors_stay_json(client: TestClient, admin: dict[str, str],
+                                                             schedule_id: str) -> None:
+    sign_in(client, _key(admin))
+    missing = client.get("/ui/schedules/no-such-schedule")
+    assert missing.status_code == 404 and "text/html" in missing.headers["content-type"]
+    assert "schedule no-such-schedule does not exist" in missing.text
+    invalid = client.get(f"/ui/schedules/{schedule_id}", params={"windows": "0"})
+    assert invalid.status_code == 422 and "windows: Input should be greater than or equal to 1" in invalid.text
+    api = client.get("/api/v1/schedules/no-such-schedule", headers=admin)
+    assert api.status_code == 404 and api.headers["content-type"] == "application/json"

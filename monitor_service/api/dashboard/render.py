@@ -14,6 +14,7 @@ from functools import cache
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
@@ -69,7 +70,7 @@ Handler = Callable[[Request, Any], Awaitable[Response] | Response]
 def install_error_pages(app: FastAPI) -> None:
     """Wrap the app's handlers: under /ui an error is a page, elsewhere what it was before."""
     statuses = {NotFoundError: 404, ConflictError: 409, InvalidField: 422, ConfigError: 422, MonitorError: 500}
-    for error_class in (StarletteHTTPException, *statuses):
+    for error_class in (StarletteHTTPException, RequestValidationError, *statuses):
         previous = app.exception_handlers.get(error_class)
         if previous is None:
             continue
@@ -82,6 +83,9 @@ def install_error_pages(app: FastAPI) -> None:
                 if 300 <= exc.status_code < 400:
                     return Response(status_code=exc.status_code, headers=exc.headers)
                 return error_page(request, exc.status_code, str(exc.detail))
+            if isinstance(exc, RequestValidationError):
+                problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'][1:])}: {e['msg']}" for e in exc.errors())
+                return error_page(request, 422, f"invalid request: {problems}")
             status = next(code for cls, code in statuses.items() if isinstance(exc, cls))
             assert isinstance(exc, MonitorError)
             return error_page(request, status, exc.message, exc.hint)
