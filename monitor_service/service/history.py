@@ -5,6 +5,7 @@ many violations are stored (see bench/dashboard_pages.py)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -15,11 +16,39 @@ from monitor_service.store.models import Execution, FeatureMetric
 FINISHED = ("Completed", "CompletedWithViolations")
 
 
-def recent_windows(session: Session, *, schedule_id: str, limit: int) -> list[Execution]:
+@dataclass(frozen=True)
+class WindowRun:
+    """What a timeline or a sparkline needs of one run (no request, no artifact list)."""
+
+    id: str
+    status: str
+    window_start: datetime | None
+    window_end: datetime | None
+    violation_count: int | None
+    violations_by_check: dict[str, int] | None
+
+
+def recent_windows(session: Session, *, schedule_id: str, limit: int) -> list[WindowRun]:
     """The schedule's newest `limit` analysis runs by window end, oldest first (the order charts draw)."""
-    query = (select(Execution).where(Execution.schedule_id == schedule_id, Execution.job == "analyze")
+    query = (select(Execution.id, Execution.status, Execution.window_start, Execution.window_end,
+                    Execution.violation_count, Execution.violations_by_check)
+             .where(Execution.schedule_id == schedule_id, Execution.job == "analyze")
              .order_by(Execution.window_end.desc(), Execution.created_at.desc()).limit(limit))
-    return list(reversed(list(session.scalars(query))))
+    return [WindowRun(*row) for row in reversed(session.execute(query).all())]
+
+
+@dataclass(frozen=True)
+class MetricPoint:
+    window_end: datetime
+    metrics: dict[str, float | None]
+
+
+def group_history(session: Session, *, schedule_id: str, group: str, limit: int) -> list[MetricPoint]:
+    """The newest `limit` windows' metrics of one stored group, oldest first (columns only: pages draw them)."""
+    query = (select(FeatureMetric.window_end, FeatureMetric.metrics)
+             .where(FeatureMetric.schedule_id == schedule_id, FeatureMetric.feature_name == group)
+             .order_by(FeatureMetric.window_end.desc(), FeatureMetric.id.desc()).limit(limit))
+    return [MetricPoint(when, dict(metrics)) for when, metrics in reversed(session.execute(query).all())]
 
 
 def violations_since(session: Session, *, schedule_id: str, since: datetime) -> int:

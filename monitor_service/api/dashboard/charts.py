@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from monitor_service.monitors.panels import HistoryPanel
-from monitor_service.store.models import Execution, FeatureMetric
+from monitor_service.service.history import MetricPoint, WindowRun
 
 STATUS_COLORS = {"Completed": "#2f9e44", "CompletedWithViolations": "#e8590c", "Failed": "#c92a2a",
                  "Stopped": "#868e96", "Pending": "#74c0fc", "InProgress": "#1c7ed6"}
@@ -24,7 +24,7 @@ def _when(value: datetime | None) -> str | None:
     return None if value is None else value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
-def timeline(executions: Sequence[Execution], run_url: str) -> dict[str, Any]:
+def timeline(executions: Sequence[WindowRun], run_url: str) -> dict[str, Any]:
     """One marker per window (x: window end, y: violations), coloured by status; a click opens the run.
 
     `run_url` has `{id}` where the execution id goes."""
@@ -44,7 +44,7 @@ def timeline(executions: Sequence[Execution], run_url: str) -> dict[str, Any]:
                                        "hovermode": "closest"}}
 
 
-def history(panel: HistoryPanel, rows_by_group: Mapping[str, Sequence[FeatureMetric]]) -> dict[str, Any]:
+def history(panel: HistoryPanel, rows_by_group: Mapping[str, Sequence[MetricPoint]]) -> dict[str, Any]:
     """The panel's lines over the windows of their groups, plus its limit as a dotted line."""
     traces: list[dict[str, Any]] = []
     xs: list[str] = []

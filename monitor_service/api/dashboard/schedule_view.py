@@ -9,7 +9,9 @@ through the keyset pagers. The number of stored violations never changes what a 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Mapping
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,8 +25,7 @@ from monitor_service.errors import MonitorError
 from monitor_service.monitors.panels import DashboardContext, FigurePanel, HistoryPanel, Panel
 from monitor_service.service.baselines import get_baseline
 from monitor_service.service.executions import list_executions
-from monitor_service.service.feature_metrics import feature_history
-from monitor_service.service.history import latest_finished, recent_windows, run_metrics
+from monitor_service.service.history import group_history, latest_finished, recent_windows, run_metrics
 from monitor_service.service.violations import list_violations
 from monitor_service.store.models import Baseline, BaselineDocument, Execution, Schedule, Violation
 
@@ -62,16 +63,43 @@ class ScheduleView:
     problems: list[str] = field(default_factory=list)
 
 
+class _Recent:
+    """A small thread-safe LRU of decoded JSON documents that never change under their key: a
+    baseline version's documents, a finished run's files. Pages then skip re-reading large
+    statistics files on every view. Callers must not modify what they get."""
+
+    def __init__(self, size: int) -> None:
+        self.size, self._items, self._lock = size, OrderedDict[Hashable, Any](), threading.Lock()
+
+    def get(self, key: Hashable, load: Callable[[], Any]) -> Any:
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        value = load()
+        with self._lock:
+            self._items[key] = value
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+        return value
+
+
+_DOCUMENTS, _FILES = _Recent(16), _Recent(16)
+
+
 class _Documents(Mapping[str, dict[str, Any]]):
     """The baseline's documents, each read from the database only when a panel asks for it."""
 
-    def __init__(self, session: Session, baseline_id: str) -> None:
-        rows = session.scalars(select(BaselineDocument).where(BaselineDocument.baseline_id == baseline_id)
+    def __init__(self, session: Session, baseline: Baseline) -> None:
+        rows = session.scalars(select(BaselineDocument).where(BaselineDocument.baseline_id == baseline.id)
                                .options(defer(BaselineDocument.document)))
         self._rows = {row.name: row for row in rows}
+        self._version = (baseline.id, baseline.version)
 
     def __getitem__(self, name: str) -> dict[str, Any]:
-        return self._rows[name].document
+        row = self._rows[name]
+        document: dict[str, Any] = _DOCUMENTS.get((*self._version, name), lambda: row.document)
+        return document
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._rows)
@@ -83,10 +111,10 @@ class _Documents(Mapping[str, dict[str, Any]]):
 def _latest_file(resources: Resources, latest: Execution | None) -> Any:
     def read(name: str) -> Any:
         path = (latest.artifacts or {}).get(name) if latest is not None else None
-        if path is None:
+        if latest is None or path is None:
             return None
         try:
-            return resources.artifacts.read_json(path, name)
+            return _FILES.get((latest.id, path), lambda: resources.artifacts.read_json(path, name))
         except MonitorError:
             return None
 
@@ -96,8 +124,8 @@ def _latest_file(resources: Resources, latest: Execution | None) -> Any:
 def draw(session: Session, schedule_id: str, panels: list[Panel], windows: int) -> list[Chart]:
     """Each panel as a chart; history panels read the newest `windows` rows of each group they name once."""
     groups = {line.group for p in panels if isinstance(p, HistoryPanel) for line in p.lines}
-    rows = {group: feature_history(session, schedule_id=schedule_id, feature=group, since=None, until=None,
-                                   limit=windows) for group in sorted(groups)}
+    rows = {group: group_history(session, schedule_id=schedule_id, group=group, limit=windows)
+            for group in sorted(groups)}
     out = []
     for index, panel in enumerate(panels):
         if isinstance(panel, HistoryPanel):
@@ -116,7 +144,7 @@ def schedule_view(session: Session, resources: Resources, schedule: Schedule, *,
     plugin = resources.monitors.get(schedule.monitor_type)
     baseline = get_baseline(session, schedule.baseline_id)
     latest = latest_finished(session, schedule_id=schedule.id)
-    context = DashboardContext(schedule_name=schedule.name, documents=_Documents(session, baseline.id),
+    context = DashboardContext(schedule_name=schedule.name, documents=_Documents(session, baseline),
                                settings=schedule.monitor_settings,
                                latest=run_metrics(session, execution_id=latest.id) if latest else {},
                                latest_file=_latest_file(resources, latest), focus=focus)
