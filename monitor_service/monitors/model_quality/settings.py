@@ -39,6 +39,8 @@ class ModelQualitySettings(ModelQualityAttributes):
 
 def constraints_problem_type(document: dict[str, Any]) -> str:
     """The problem type whose constraints block a model-quality constraints.json holds."""
+    if not isinstance(document, dict):
+        raise FormatError(f"a model-quality constraints.json is a JSON object, not {type(document).__name__}")
     found = [problem for problem, blocks in BLOCKS.items() if blocks.constraints in document]
     if len(found) != 1:
         names = [b.constraints for b in BLOCKS.values()]

@@ -1,0 +1,321 @@
+"""Fuzz targets shared by the property tests (bounded examples) and `bench/fuzz_inputs.py` (long runs).
+
+Each target pairs a hypothesis strategy of hostile inputs with the function that reads them
+and the errors that function is documented to raise. The property is the same everywhere:
+any input yields a value or one of those errors; never another exception, never a crash.
+Inputs are mostly *mutations of valid documents* (a value replaced by a huge integer, a NaN,
+a deep nest, a wrong type; a key dropped or duplicated), so the readers' deep validators are
+reached, not just their first type check.
+
+Native decoding (DataSketches) is exercised in a child process (`python -m tests.fuzz_targets
+decode-hll`), so a sketch that got past validation and crashed the decoder would show up as a
+failed child, not as a dead test run.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import json
+import math
+import struct
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from hypothesis import strategies as st
+
+from monitor_service.core import hll
+from monitor_service.core.kll import KllSketch, from_datasketches
+from monitor_service.errors import FormatError, MonitorError
+
+# ----------------------------------------------------------------------------- JSON values
+
+HUGE_INTS = st.sampled_from([2**63, -(2**63) - 1, 2**1024, 10**400, -(10**400), 2**64 + 1])
+SCALARS = st.one_of(
+    st.none(), st.booleans(), st.integers(), HUGE_INTS,
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.sampled_from(["NaN", "Infinity", "-Infinity", "", "0", "1e999", "\x00", "\ud800", "a" * 300]),
+    st.text(max_size=20),
+)
+
+
+def nested(depth: int) -> Any:
+    """A list nested `depth` levels deep (deep enough to exhaust a recursive reader)."""
+    value: Any = 0
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+JSON = st.recursive(SCALARS, lambda inner: st.one_of(
+    st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=8), inner, max_size=4)), max_leaves=12)
+# Deep nests are built fresh for every example: mutations must never share (and so grow) one object.
+HOSTILE = st.one_of(JSON, st.builds(nested, st.sampled_from([70, 200])),
+                    st.builds(lambda: {"a": nested(100)}))
+
+
+def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    out = [prefix]
+    if len(prefix) > 12:
+        return out
+    if isinstance(value, dict):
+        for key, child in value.items():
+            out.extend(_paths(child, (*prefix, key)))
+    elif isinstance(value, list):
+        for i, child in enumerate(value[:6]):
+            out.extend(_paths(child, (*prefix, i)))
+    return out
+
+
+@st.composite
+def mutated(draw: st.DrawFn, document: Any, max_mutations: int = 3) -> Any:
+    """`document` with a few values replaced, keys dropped or added, lists emptied or repeated."""
+    doc = copy.deepcopy(document)
+    for _ in range(draw(st.integers(1, max_mutations))):
+        paths = _paths(doc)
+        path = draw(st.sampled_from(paths))
+        action = draw(st.sampled_from(["replace", "replace", "drop", "add", "repeat"]))
+        if not path:
+            if action == "replace":
+                doc = draw(HOSTILE)
+            continue
+        parent = doc
+        for key in path[:-1]:
+            parent = parent[key]
+        key = path[-1]
+        if action == "replace":
+            parent[key] = draw(HOSTILE)
+        elif action == "drop":
+            del parent[key]
+        elif action == "add" and isinstance(parent[key], dict):
+            parent[key][draw(st.text(max_size=6))] = draw(HOSTILE)
+        elif action == "repeat" and isinstance(parent[key], list) and parent[key]:
+            parent[key] = parent[key] * draw(st.integers(2, 3))
+    return doc
+
+
+# ----------------------------------------------------------------------------- sketches
+
+
+def _valid_hll_images() -> list[bytes]:
+    import datasketches
+
+    images = []
+    for lg_k in (4, 8, 12):
+        for n in (0, 3, 9, 40, 300, 5000):
+            blob = hll.sketch_of([str(i) for i in range(n)], lg_k=lg_k)
+            images.append(blob)
+            images.append(bytes(datasketches.hll_sketch.deserialize(blob).serialize_compact()))
+    return images
+
+
+HLL_IMAGES = _valid_hll_images()
+
+
+@st.composite
+def hll_blobs(draw: st.DrawFn) -> bytes:
+    """Valid HLL images with header bytes, counts or lengths changed; sometimes just random bytes."""
+    if draw(st.integers(0, 9)) == 0:
+        return draw(st.binary(max_size=64))
+    blob = bytearray(draw(st.sampled_from(HLL_IMAGES)))
+    for _ in range(draw(st.integers(1, 3))):
+        action = draw(st.sampled_from(["byte", "header", "count", "truncate", "extend"]))
+        if action == "byte" and blob:
+            blob[draw(st.integers(0, len(blob) - 1))] = draw(st.integers(0, 255))
+        elif action == "header" and blob:
+            blob[draw(st.integers(0, min(7, len(blob) - 1)))] = draw(st.integers(0, 255))
+        elif action == "count" and len(blob) >= 12:
+            struct.pack_into("<I", blob, 8, draw(st.integers(0, 2**32 - 1)))
+        elif action == "truncate":
+            del blob[draw(st.integers(0, len(blob))):]
+        elif action == "extend":
+            blob.extend(draw(st.binary(min_size=1, max_size=64)))
+    return bytes(blob)
+
+
+def _kll_image(values: list[float]) -> bytes:
+    import datasketches
+
+    sketch = datasketches.kll_doubles_sketch(200)
+    for v in values:
+        sketch.update(v)
+    return bytes(sketch.serialize())
+
+
+KLL_IMAGES = [_kll_image([float(i) for i in range(n)]) for n in (0, 1, 2, 50, 1000)]
+
+
+@st.composite
+def kll_blobs(draw: st.DrawFn) -> bytes:
+    blob = bytearray(draw(st.sampled_from(KLL_IMAGES)))
+    for _ in range(draw(st.integers(1, 3))):
+        if blob and draw(st.booleans()):
+            blob[draw(st.integers(0, len(blob) - 1))] = draw(st.integers(0, 255))
+        else:
+            del blob[draw(st.integers(0, len(blob))):]
+    return bytes(blob)
+
+
+def check_kll(blob: bytes) -> None:
+    sketch = from_datasketches(blob)
+    sketch.quantile(0.5)
+    sketch.merge(KllSketch.from_values([1.0, 2.0]))
+
+
+def check_hll(blob: bytes) -> bytes | None:
+    """Validate only (pure Python); the bytes that pass are decoded natively in a child process."""
+    hll.validate(blob)
+    return blob
+
+
+def decode_in_child(blobs: list[bytes], timeout: float = 120.0) -> subprocess.CompletedProcess[str]:
+    """Decode, estimate and union every blob with DataSketches in ONE child process."""
+    payload = "\n".join(base64.b64encode(b).decode() for b in blobs)
+    return subprocess.run([sys.executable, "-m", "tests.fuzz_targets", "decode-hll"], input=payload,
+                          capture_output=True, text=True, timeout=timeout, check=False)
+
+
+def _decode_hll_stdin() -> int:
+    import datasketches
+
+    done = 0
+    for line in sys.stdin:
+        if line.strip():
+            blob = base64.b64decode(line)
+            value = hll.estimate(blob)
+            assert math.isfinite(value)
+            hll.union(blob, HLL_IMAGES[0])
+            hll.union(blob, blob, lg_k=4)
+            datasketches.hll_sketch.deserialize(blob).get_upper_bound(2)
+            done += 1
+    print(f"decoded {done}")
+    return 0
+
+
+# ----------------------------------------------------------------------------- targets
+
+
+@dataclass(frozen=True)
+class Target:
+    """A reader under fuzz: `read(input)` must return or raise one of `allowed`."""
+
+    name: str
+    inputs: st.SearchStrategy[Any]
+    read: Callable[[Any], Any]
+    allowed: tuple[type[BaseException], ...]
+
+
+def _statistics_document() -> dict[str, Any]:
+    from monitor_service.core.profile import ColumnProfile, DatasetProfile, NumericState
+    from monitor_service.core.statistics import to_statistics_json
+    from monitor_service.core.types import InferredType
+
+    numbers = [float(i % 17) for i in range(300)]
+    kll = KllSketch.from_values(numbers, k=64)
+    num = ColumnProfile(name="age", inferred_type=InferredType.INTEGRAL, num_present=300.0, num_missing=2.0,
+                        type_counts={"Integral": 300.0, "Unknown": 2.0},
+                        numeric=NumericState(count=300.0, sum=sum(numbers), mean=8.0, std_dev=4.9, min=0.0,
+                                             max=16.0, kll=kll),
+                        distinct_count=17.0, hll=hll.sketch_of(str(int(v)) for v in numbers),
+                        histogram={str(v): 17.0 for v in range(17)}, position=0)
+    text = ColumnProfile(name="city", inferred_type=InferredType.STRING, num_present=302.0, num_missing=0.0,
+                         type_counts={"String": 302.0}, distinct_count=2.0, hll=hll.sketch_of(["Oslo", "Lima"]),
+                         histogram={"Oslo": 200.0, "Lima": 102.0}, position=1, domain_matches=300.0)
+    document = to_statistics_json(DatasetProfile(item_count=302.0, columns=[num, text]), {"age": {"psi": 0.1}})
+    return json.loads(json.dumps(document))
+
+
+def _read_statistics(document: Any) -> Any:
+    from monitor_service.core.merge import merge_profiles
+    from monitor_service.core.statistics import from_statistics_json, to_statistics_json
+
+    profile = from_statistics_json(document).profile
+    merge_profiles(profile, profile)  # HLL unions and KLL merges of whatever passed validation
+    return to_statistics_json(profile)
+
+
+def _fixture(name: str) -> Any:
+    from tests.conftest import FIXTURES
+
+    return json.loads((FIXTURES / name).read_text(encoding="utf-8"))
+
+
+def seeded(*documents: Any) -> st.SearchStrategy[Any]:
+    """Mutations of one of `documents` (real SageMaker files and files of ours)."""
+    return st.sampled_from(documents).flatmap(mutated)
+
+
+def _read_constraints(document: Any) -> Any:
+    from monitor_service.core.constraints import Constraints
+
+    constraints = Constraints.from_dict(document)
+    for feature in constraints.features:
+        constraints.settings_for(feature.name)
+    return constraints.to_dict()
+
+
+def _model_quality_documents() -> list[dict[str, Any]]:
+    binary = {"binary_classification_constraints": {
+        "auc": {"threshold": 0.7, "comparison_operator": "LessThanThreshold"},
+        "accuracy": {"threshold": 0.6, "comparison_operator": "LessThanThreshold"}}}
+    return [
+        {"statistics": _fixture("model_quality_statistics_binary_classification_model_card_example.json"),
+         "constraints": binary, "calibration": {"x": [0.0, 0.5, 1.0], "y": [0.1, 0.4, 0.9]}},
+        {"statistics": _fixture("model_quality_statistics_regression.json"),
+         "constraints": _fixture("model_quality_constraints_regression.json")},
+    ]
+
+
+def _read_model_quality(documents: Any) -> None:
+    from monitor_service.service.model_quality import check_files
+
+    if not isinstance(documents, dict):
+        raise FormatError("not an object")
+    check_files(statistics=documents.get("statistics"), constraints=documents.get("constraints"),
+                calibration=documents.get("calibration"))
+
+
+def _ground_truth_batch() -> dict[str, Any]:
+    return {"labels": [{"inference_id": "a-1", "label": 1}, {"inference_id": "a-2", "label": {"y": [1, 0]}},
+                       {"inference_id": "a-3", "label": "cat"}]}
+
+
+def _read_ground_truth(body: Any) -> Any:
+    from monitor_service.model_quality.label_store import GroundTruthBatch, ground_truth_record
+
+    batch = GroundTruthBatch.model_validate(body)
+    return [json.dumps(ground_truth_record(item.inference_id, item.label)) for item in batch.labels]
+
+
+def _validation_errors() -> tuple[type[BaseException], ...]:
+    from pydantic import ValidationError
+
+    return (ValidationError, MonitorError)
+
+
+def reader_targets() -> list[Target]:
+    """The file and document readers (statistics, constraints, model quality, ground truth, sketches)."""
+    validation = _validation_errors()
+    return [
+        Target("statistics.json", seeded(_statistics_document(),
+                                         _fixture("data_quality_statistics_numeric_6features.json"),
+                                         _fixture("data_quality_statistics_string_feature_sdk_test.json")),
+               _read_statistics, (FormatError,)),
+        Target("constraints.json", seeded(_fixture("data_quality_constraints_numeric_6features.json"),
+                                          _fixture("data_quality_constraints_legacy_fields_sdk_test.json"),
+                                          _fixture("data_quality_constraints_numeric_6features_bad_case.json")),
+               _read_constraints, (FormatError,)),
+        Target("model-quality files", seeded(*_model_quality_documents()), _read_model_quality, (MonitorError,)),
+        Target("ground-truth batch", seeded(_ground_truth_batch()), _read_ground_truth, validation),
+        Target("HLL sketch bytes", hll_blobs(), check_hll, (FormatError,)),
+        Target("KLL sketch bytes", kll_blobs(), check_kll, (FormatError,)),
+    ]
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] == ["decode-hll"]:
+        sys.exit(_decode_hll_stdin())
+    sys.exit(f"usage: python -m tests.fuzz_targets decode-hll < base64 lines ({sys.argv[1:]})")
