@@ -290,6 +290,61 @@ def _read_ground_truth(body: Any) -> Any:
     return [json.dumps(ground_truth_record(item.inference_id, item.label)) for item in batch.labels]
 
 
+_CRON_TOKEN = st.one_of(
+    st.sampled_from(["*", "?", "0", "1", "7", "13", "31", "59", "60", "L", "W", "#", "MON", "sun", "JAN", "-1", ""]),
+    st.integers(0, 10**30).map(str),
+    st.builds(lambda a, b: f"{a}-{b}", st.integers(0, 70), st.integers(0, 70)),
+    st.builds(lambda a, b: f"{a}/{b}", st.sampled_from(["*", "0", "1", "5"]), st.integers(0, 10**25)),
+    st.builds(lambda a, b: f"{a},{b}", st.integers(0, 9), st.integers(0, 99)),
+    st.sampled_from(["1970", "2000", "2026", "2099", "9999", "10000", "2026-2027", "1970-2100"]),
+)
+SCHEDULE_EXPRESSIONS = st.one_of(
+    st.lists(_CRON_TOKEN, min_size=6, max_size=6).map(lambda f: f"cron({' '.join(f)})"),
+    st.lists(_CRON_TOKEN, min_size=5, max_size=5).map(" ".join),
+    st.builds(lambda n, u: f"rate({n} {u})", st.one_of(st.integers(-5, 10**6), st.integers(0, 10**40)),
+              st.sampled_from(["minute", "minutes", "hour", "hours", "day", "days", "weeks", "second"])),
+    st.text(max_size=40),
+)
+OFFSETS = st.one_of(
+    st.builds(lambda sign, amounts: sign + "P" + amounts, st.sampled_from(["", "-", "+"]),
+              st.lists(st.builds(lambda n, u: f"{n}{u}", st.integers(0, 10**24), st.sampled_from("WDYM")),
+                       max_size=2).map("".join)
+              .flatmap(lambda date: st.builds(lambda t: date + t, st.sampled_from(
+                  ["", "T1H", "T30M", "T0.5S", "T99999999999999999999H", "T", "T1H2M3S"])))),
+    st.text(max_size=20),
+)
+
+
+def _schedule(expression: str) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from monitor_service.scheduler.expressions import check_fires, parse_schedule_expression, window_for
+
+    parsed = parse_schedule_expression(expression)
+    now = datetime(2026, 5, 1, 13, 7, tzinfo=UTC)
+    check_fires(parsed, now, None)
+    for fire in parsed.fire_times(now, now + timedelta(days=400), limit=3):
+        window_for(parsed, fire, None, None)
+        window_for(parsed, fire, timedelta(days=-366), timedelta(0))
+
+
+def _offsets(pair: tuple[str, str]) -> None:
+    from datetime import UTC, datetime
+
+    from monitor_service.scheduler.expressions import check_offsets, parse_offset, parse_schedule_expression, window_for
+
+    start, end = (parse_offset(text) for text in pair)
+    check_offsets(start, end)
+    window_for(parse_schedule_expression("rate(1 hour)"), datetime(2026, 5, 1, tzinfo=UTC), start, end)
+
+
+def schedule_targets() -> list[Target]:
+    from monitor_service.scheduler.expressions import ExpressionError
+
+    return [Target("schedule expressions", SCHEDULE_EXPRESSIONS, _schedule, (ExpressionError,)),
+            Target("window offsets", st.tuples(OFFSETS, OFFSETS), _offsets, (ExpressionError,))]
+
+
 def _validation_errors() -> tuple[type[BaseException], ...]:
     from pydantic import ValidationError
 
