@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from monitor_service.core.json_fields import describe_validation_error
 from monitor_service.errors import ConfigError
+from monitor_service.security.paths import InputPath
 
 InputFormat = Literal["capture", "csv", "jsonl", "parquet"]
 INPUT_FORMATS: tuple[str, ...] = ("capture", "csv", "jsonl", "parquet")
@@ -122,7 +123,10 @@ class Window(BaseModel):
     @field_validator("start", "end")
     @classmethod
     def _utc(cls, value: datetime) -> datetime:
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        try:
+            return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        except OverflowError:  # e.g. 9999-12-31T23:00:00-05:00 is after the last representable instant
+            raise ValueError(f"{value.isoformat()} is outside the years 1..9999 in UTC") from None
 
     @model_validator(mode="after")
     def _ordered(self) -> Window:
@@ -139,7 +143,7 @@ class InputSpec(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    path: str
+    path: InputPath
     format: InputFormat = "capture"
     dataset_config: DatasetConfig = Field(default_factory=DatasetConfig)
     window: Window | None = None

@@ -113,6 +113,10 @@ def _valid_hll_images() -> list[bytes]:
 
 
 HLL_IMAGES = _valid_hll_images()
+# The LIST image of two values with its coupon count byte set to 12 and 255: datasketches 5.2
+# copies that many coupons into 8 slots ("corrupted size vs. prev_size", SIGABRT; or SIGSEGV).
+CORRUPTING_HLL = [bytes.fromhex("0201070c03000c082f823b040aff8004" + "00" * 24),
+                  bytes.fromhex("0201070c0300ff082f823b040aff8004" + "00" * 24)]
 
 
 @st.composite

@@ -23,7 +23,7 @@ from monitor_service.core.constraints import Constraints
 from monitor_service.core.kll import from_datasketches
 from monitor_service.core.statistics import from_statistics_json
 from monitor_service.errors import FormatError
-from tests.fuzz_targets import Target, decode_in_child, hll_blobs, reader_targets
+from tests.fuzz_targets import CORRUPTING_HLL, Target, decode_in_child, hll_blobs, reader_targets
 
 REPO = Path(__file__).resolve().parents[2]
 TARGETS = {t.name: t for t in reader_targets()}
@@ -72,12 +72,6 @@ def test_hll_bytes_that_pass_validation_never_crash_the_native_decoder() -> None
 
 
 # ----------------------------------------------------------------------------- regressions (issue 7, items 1 and 3)
-
-# The LIST image of two values with its coupon count byte set to 12: datasketches 5.2 copies 12
-# coupons into 8 slots ("corrupted size vs. prev_size", SIGABRT) or SIGSEGV for larger counts.
-CORRUPTING_HLL = [bytes.fromhex("0201070c03000c082f823b040aff8004" + "00" * 24),
-                  bytes.fromhex("0201070c0300ff082f823b040aff8004" + "00" * 24)]
-
 
 def _statistics_with_hll(blob: bytes) -> dict[str, Any]:
     return {"features": [{"name": "city", "inferred_type": "String",
