@@ -274,7 +274,7 @@ def _model_quality_documents() -> list[dict[str, Any]]:
 
 
 def _read_model_quality(documents: Any) -> None:
-    from monitor_service.service.model_quality import check_files
+    from monitor_service.monitors.model_quality.settings import check_files
 
     if not isinstance(documents, dict):
         raise FormatError("not an object")
@@ -288,7 +288,7 @@ def _ground_truth_batch() -> dict[str, Any]:
 
 
 def _read_ground_truth(body: Any) -> Any:
-    from monitor_service.model_quality.label_store import GroundTruthBatch, ground_truth_record
+    from monitor_service.ground_truth.store import GroundTruthBatch, ground_truth_record
 
     batch = GroundTruthBatch.model_validate(body)
     return [json.dumps(ground_truth_record(item.inference_id, item.label)) for item in batch.labels]
