@@ -21,6 +21,7 @@ import math
 import struct
 import subprocess
 import sys
+import typing
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -372,6 +373,74 @@ def reader_targets() -> list[Target]:
         Target("HLL sketch bytes", hll_blobs(), check_hll, (FormatError,)),
         Target("KLL sketch bytes", kll_blobs(), check_kll, (FormatError,)),
     ]
+
+
+# ----------------------------------------------------------------------------- API request bodies
+
+
+def request_seeds() -> dict[tuple[str, str], list[Any]]:
+    """Valid bodies of every route that takes one, by (method, path): what mutations start from."""
+    statistics = _fixture("data_quality_statistics_numeric_6features.json")
+    constraints = _fixture("data_quality_constraints_numeric_6features.json")
+    window = {"start": "2024-05-01T00:00:00Z", "end": "2024-05-01T01:00:00+01:00"}
+    dq_input = {"path": "/data/capture", "format": "capture",
+                "dataset_config": {"input": {"names": ["a", "b"]}, "output": {"names": ["score"]},
+                                   "csv_delimiter": ";", "max_line_bytes": 4096}}
+    mq = {"problem_type": "BinaryClassification", "probability_attribute": "0", "ground_truth": "/data/labels"}
+    return {
+        ("POST", "/api/v1/baselines"): [
+            {"name": "b", "statistics": statistics, "constraints": constraints},
+            {"name": "m", "monitor_type": "ModelQuality", **_model_quality_documents()[0]}],
+        ("POST", "/api/v1/baseline-jobs"): [
+            {"name": "j", "input": dq_input},
+            {"name": "k", "monitor_type": "ModelQuality", "input": {"path": "/data/t.csv", "format": "csv"},
+             "model_quality": mq}],
+        ("PUT", "/api/v1/baselines/{baseline_id}/constraints"): [constraints],
+        ("PUT", "/api/v1/baselines/{baseline_id}/documents/{name}"): [constraints, statistics],
+        ("PATCH", "/api/v1/baselines/{baseline_id}/constraints"): [
+            {"datatype_check_threshold": 0.9, "drift": {"method": "psi", "threshold": 0.2},
+             "checks": {"all": True}, "features": {"_c0": {"completeness": 0.5, "checks": {"all": False}}}}],
+        ("POST", "/api/v1/schedules"): [
+            {"name": "s", "input": dq_input, "baseline_id": "b", "schedule_expression": "cron(0 * ? * * *)",
+             "start_offset": "-PT2H", "end_offset": "-PT1H"},
+            {"name": "t", "monitor_type": "ModelQuality", "input": dq_input, "baseline_id": "b",
+             "schedule_expression": "rate(1 hour)", "model_quality": mq}],
+        ("PATCH", "/api/v1/schedules/{schedule_id}"): [{"status": "Stopped", "schedule_expression": "0 * * * *",
+                                                         "input": dq_input}],
+        ("POST", "/api/v1/schedules/{schedule_id}/executions"): [window],
+        ("POST", "/api/v1/schedules/{schedule_id}/backfill"): [window],
+        ("POST", "/api/v1/ground-truth"): [_ground_truth_batch(), _ground_truth_batch()["labels"]],
+        ("POST", "/api/v1/webhooks"): [{"name": "w", "url": "https://hooks.example.com/x", "secret": "s" * 16,
+                                        "events": ["execution.failed"], "schedule_id": None}],
+        ("POST", "/api/v1/apikeys"): [{"role": "read", "name": "ci"}],
+    }
+
+
+def body_type(route: Any) -> Any:
+    """The body annotation of a FastAPI route as it validates it (its validators included)."""
+    info = route.body_field.field_info
+    return typing.Annotated[info.annotation, *info.metadata] if info.metadata else info.annotation
+
+
+def request_targets() -> list[Target]:
+    """Every request body of the API, validated as FastAPI validates it (the route's body type)."""
+    from pydantic import TypeAdapter
+
+    from monitor_service.api import create_app
+    from monitor_service.api.responses import api_routes
+    from monitor_service.errors import ConfigError
+    from monitor_service.settings import Settings
+
+    seeds = request_seeds()
+    targets = []
+    for route in api_routes(create_app(Settings()).routes):
+        if route.body_field is None:
+            continue
+        for method in sorted(route.methods):
+            adapter = TypeAdapter(body_type(route))
+            targets.append(Target(f"{method} {route.path}", seeded(*seeds[(method, route.path)]),
+                                  adapter.validate_python, (*_validation_errors(), ConfigError)))
+    return targets
 
 
 if __name__ == "__main__":

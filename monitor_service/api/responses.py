@@ -12,11 +12,11 @@ added here for all of them instead of by hand on each:
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.dependencies.models import Dependant
-from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
 
@@ -57,17 +57,26 @@ def error_statuses(route: APIRoute) -> list[int]:
     return sorted(codes)
 
 
+def api_routes(routes: Iterable[Any]) -> Iterator[APIRoute]:
+    """Every APIRoute of an app, including those of included routers."""
+    for route in routes:
+        if isinstance(route, APIRoute):
+            yield route
+        elif hasattr(route, "original_router"):
+            yield from api_routes(route.original_router.routes)
+
+
 def install_error_responses(app: FastAPI) -> None:
     """Make `app.openapi()` declare `error_statuses` on every operation."""
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is not None:
             return app.openapi_schema
-        schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+        schema = FastAPI.openapi(app)
         components = schema.setdefault("components", {}).setdefault("schemas", {})
         components["ErrorOut"] = ErrorOut.model_json_schema()
-        for route in app.routes:
-            if not isinstance(route, APIRoute) or not route.include_in_schema:
+        for route in api_routes(app.routes):
+            if not route.include_in_schema:
                 continue
             for method in route.methods:
                 operation = schema["paths"].get(route.path_format, {}).get(method.lower())

@@ -143,7 +143,7 @@ def get_document(baseline_id: str, name: str, session: SessionDep) -> dict[str, 
 
 @router.put("/baselines/{baseline_id}/documents/{name}", dependencies=[AdminAccess],
             summary="Replace one document (constraints.json, a Clarify analysis.json, ...): a new baseline version")
-def replace_document(baseline_id: str, name: str, body: Annotated[dict[str, Any], Body()], session: SessionDep,
+def replace_document(baseline_id: str, name: str, body: Annotated[JsonDocument, Body()], session: SessionDep,
                      resources: ResourcesDep) -> BaselineOut:
     baseline = service.replace_document(session, resources.artifacts, resources.monitors, baseline_id=baseline_id,
                                         name=name, document=body, now=resources.clock.now())
