@@ -118,7 +118,8 @@ class Worker:
         except Exception as exc:  # the runners return failures as values; anything else is a bug
             log.exception("execution %s raised", claim.id)
             summary = RunSummary(job="baseline" if claim.job == "baseline" else "analyze", status="Failed",
-                                 failure_reason=describe_failure(exc))
+                                 failure_reason=describe_failure(
+                                     exc, details="the scheduler's log has the traceback"))
         return self._finish(claim, summary, time.monotonic() - started)
 
     def _invoke(self, claim: Claim) -> RunSummary:
