@@ -15,6 +15,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from monitor_service.core.json_fields import describe_validation_error
+from monitor_service.core.quarantine import DEFAULT_MAX_COLUMNS, DEFAULT_MAX_LINE_BYTES
 from monitor_service.errors import ConfigError
 from monitor_service.security.paths import InputPath
 
@@ -81,6 +82,10 @@ class DatasetConfig(BaseModel):
     header: bool = False
     csv_delimiter: str = ","
     quarantine_sample_size: int = Field(default=100, ge=0, le=100_000)
+    max_line_bytes: int = Field(default=DEFAULT_MAX_LINE_BYTES, ge=1024, le=2**31 - 1,
+                                description="Longer lines are quarantined as line_too_long, unparsed")
+    max_columns: int = Field(default=DEFAULT_MAX_COLUMNS, ge=1, le=100_000,
+                             description="Fields kept per record; further keys are dropped and counted")
 
     @model_validator(mode="after")
     def _no_name_clash(self) -> DatasetConfig:

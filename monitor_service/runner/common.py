@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from monitor_service import io
 from monitor_service.errors import ConfigError, MonitorError
-from monitor_service.runner.summary import Quarantined, RunSummary
+from monitor_service.runner.summary import ColumnsDropped, Quarantined, RunSummary
 from monitor_service.specs import InputSpec
 
 if TYPE_CHECKING:
@@ -57,6 +57,7 @@ def record_read(summary: RunSummary, read: ReadResult) -> None:
     summary.records_read = read.records_read
     summary.records_analyzed = read.records_valid
     summary.records_quarantined = Quarantined(total=read.quarantined_total, by_reason=dict(read.quarantined))
+    summary.columns_dropped = ColumnsDropped(records=read.records_truncated, fields=read.fields_dropped)
     if read.quarantine_files:
         summary.artifacts["quarantine"] = io.join(summary.output_path or "", "quarantine")
 
