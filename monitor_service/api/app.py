@@ -13,9 +13,11 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import IntegrityError, OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from monitor_service import __version__
 from monitor_service.api.deps import Resources
@@ -109,6 +111,12 @@ def _encodable(text: str) -> str:
 
 
 def _error_handlers(app: FastAPI, monitors: Registry[MonitorPlugin]) -> None:
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code == 400:  # FastAPI's "error parsing the body" (e.g. bytes that are not UTF-8)
+            return _error(422, [{"loc": ["body"], "msg": "the body is not valid UTF-8 JSON", "type": "json_invalid"}])
+        return await http_exception_handler(request, exc)
+
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
         errors = [_echoable(e) for e in normalize_errors(exc.errors(), monitors)]
