@@ -304,6 +304,8 @@ _CRON_TOKEN = st.one_of(
     st.sampled_from(["1970", "2000", "2026", "2099", "9999", "10000", "2026-2027", "1970-2100"]),
 )
 SCHEDULE_EXPRESSIONS = st.one_of(
+    st.sampled_from(["cron(0 * ? * * *)", "cron(0 0/6 ? * * *)", "cron(15 8 ? * MON-FRI *)", "*/15 * * * *",
+                     "0 9 * * 1-5", "rate(1 hour)", "rate(30 minutes)", "rate(2 days)", "cron(0 0 1 * ? *)"]),
     st.lists(_CRON_TOKEN, min_size=6, max_size=6).map(lambda f: f"cron({' '.join(f)})"),
     st.lists(_CRON_TOKEN, min_size=5, max_size=5).map(" ".join),
     st.builds(lambda n, u: f"rate({n} {u})", st.one_of(st.integers(-5, 10**6), st.integers(0, 10**40)),
@@ -375,6 +377,55 @@ def reader_targets() -> list[Target]:
     ]
 
 
+# ----------------------------------------------------------------------------- capture lines
+
+
+def _capture_seeds() -> list[bytes]:
+    from tests.conftest import FIXTURES
+
+    lines: list[bytes] = []
+    for name in ("capture_endpoint_csv_xgb_churn.jsonl", "capture_endpoint_json_sdk_test.jsonl",
+                 "capture_endpoint_json_in_base64_out_with_inference_id_issue2629.jsonl",
+                 "capture_endpoint_jsonlines_multirecord_adult.jsonl"):
+        lines.extend(line for line in (FIXTURES / name).read_bytes().splitlines()[:3] if line.strip())
+    return lines
+
+
+CAPTURE_SEEDS = _capture_seeds()
+
+
+@st.composite
+def capture_lines(draw: st.DrawFn) -> bytes:
+    """Fixture capture lines, mutated as JSON (a field replaced, dropped, re-encoded) or as bytes."""
+    line = draw(st.sampled_from(CAPTURE_SEEDS))
+    kind = draw(st.sampled_from(["json", "json", "bytes", "raw"]))
+    if kind == "raw":
+        return draw(st.binary(max_size=300))
+    if kind == "bytes":
+        data = bytearray(line)
+        for _ in range(draw(st.integers(1, 3))):
+            if data:
+                data[draw(st.integers(0, len(data) - 1))] = draw(st.integers(0, 255))
+        return bytes(data)
+    return json.dumps(draw(mutated(json.loads(line)))).encode()
+
+
+def _capture_line(raw: bytes) -> Any:
+    """The parsed envelope (and each side's record names), or the line's quarantine reason."""
+    from monitor_service.core.capture_line import CaptureLine, parse_capture_line, record_names
+
+    parsed = parse_capture_line(raw, max_line_bytes=4096)
+    if isinstance(parsed, CaptureLine):
+        for side in (parsed.input, parsed.output):
+            if side is not None:
+                record_names(side.text)
+    return parsed
+
+
+def capture_targets() -> list[Target]:
+    return [Target("capture lines (pure-Python envelope)", capture_lines(), _capture_line, ())]
+
+
 # ----------------------------------------------------------------------------- API request bodies
 
 
@@ -382,7 +433,7 @@ def request_seeds() -> dict[tuple[str, str], list[Any]]:
     """Valid bodies of every route that takes one, by (method, path): what mutations start from."""
     statistics = _fixture("data_quality_statistics_numeric_6features.json")
     constraints = _fixture("data_quality_constraints_numeric_6features.json")
-    window = {"start": "2024-05-01T00:00:00Z", "end": "2024-05-01T01:00:00+01:00"}
+    window = {"start": "2024-05-01T00:00:00Z", "end": "2024-05-01T02:00:00+01:00"}
     dq_input = {"path": "/data/capture", "format": "capture",
                 "dataset_config": {"input": {"names": ["a", "b"]}, "output": {"names": ["score"]},
                                    "csv_delimiter": ";", "max_line_bytes": 4096}}
