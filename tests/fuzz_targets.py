@@ -213,6 +213,21 @@ class Target:
     allowed: tuple[type[BaseException], ...]
 
 
+def holds(target: Target, examples: int) -> None:
+    """The property, as a test runs it: `examples` inputs, each a value or one of `target.allowed`."""
+    import contextlib
+
+    from hypothesis import HealthCheck, given, settings
+
+    @settings(max_examples=examples, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(target.inputs)
+    def check(value: Any) -> None:
+        with contextlib.suppress(*target.allowed):
+            target.read(value)
+
+    check()
+
+
 def _statistics_document() -> dict[str, Any]:
     from monitor_service.core.profile import ColumnProfile, DatasetProfile, NumericState
     from monitor_service.core.statistics import to_statistics_json
