@@ -142,3 +142,23 @@ def test_openapi_declares_the_error_statuses(api_server: Server) -> None:
     post = document["paths"]["/api/v1/baselines"]["post"]["responses"]
     assert {"201", "401", "403", "409", "413", "422", "503"} <= set(post)
     assert json.dumps(document).count('"401"') >= 35
+
+
+def test_a_chunked_body_over_the_limit_gets_413_from_the_real_server(api_server: Server) -> None:
+    """Issue 7, item 9, over a real socket: no Content-Length, 2 MiB streamed against a 1 MiB limit."""
+    def chunks() -> Iterator[bytes]:
+        yield b'{"name": "big", "constraints": {}, "statistics": {"x": "'
+        for _ in range(32):
+            yield b"x" * 65_536
+        yield b'"}}'
+
+    response = httpx.post(f"{api_server.url}/api/v1/baselines", content=chunks(), timeout=30,
+                          headers={**api_server.headers, "Content-Type": "application/json"})
+    assert response.status_code == 413 and "MONITOR_MAX_REQUEST_BYTES" in response.json()["detail"]
+
+
+def test_without_a_key_the_real_server_answers_401_whatever_the_body(api_server: Server) -> None:
+    for body in (b"{not json", b"[" * 200_000):
+        response = httpx.post(f"{api_server.url}/api/v1/baselines", content=body, timeout=30,
+                              headers={"Content-Type": "application/json"})
+        assert response.status_code == 401 and response.headers["www-authenticate"] == "Bearer"
