@@ -328,6 +328,7 @@ SCHEDULE_EXPRESSIONS = st.one_of(
     st.text(max_size=40),
 )
 OFFSETS = st.one_of(
+    st.sampled_from(["-PT1H", "-PT2H", "-P1D", "-PT30M", "-P1W", "PT0S", "-PT1H30M", "-P366D", "-P367D"]),
     st.builds(lambda sign, amounts: sign + "P" + amounts, st.sampled_from(["", "-", "+"]),
               st.lists(st.builds(lambda n, u: f"{n}{u}", st.integers(0, 10**24), st.sampled_from("WDYM")),
                        max_size=2).map("".join)
