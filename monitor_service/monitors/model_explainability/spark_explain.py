@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from monitor_service import io
-from monitor_service.errors import InputError, ModelError
+from monitor_service.errors import InputError, JobError, ModelError
 from monitor_service.monitors.model_explainability.background import Background
 from monitor_service.monitors.model_explainability.explainers import BatchExplainer, ExplainerPlan
 from monitor_service.predictor import EndpointConfig, HttpPredictor, ModelSource, Predictor, load_source
@@ -125,7 +125,7 @@ class ModelPayload:
         return HttpPredictor(self.endpoint, feature_names=list(self.feature_names))
 
     def key(self) -> tuple[Any, ...]:
-        return (self.source.digest if self.source else self.endpoint, self.feature_names)
+        return (self.source.digest if self.source else self.endpoint.model_dump_json(), self.feature_names)
 
 
 def _worker_explainer(payload: ModelPayload, plan: ExplainerPlan, background: Background) -> BatchExplainer:
@@ -193,13 +193,18 @@ def explain(spark: SparkSession, rows: DataFrame, count: int, payload: ModelPayl
 
 
 def _worker_failure(exc: Exception) -> Exception:
-    """A ModelError raised on an executor arrives as a Python exception text: give it back its type."""
+    """An error raised on an executor arrives as a traceback text: give a ModelError back its type,
+    and anything else the exception line of the traceback instead of Spark's wrapper text."""
     text = str(exc)
-    match = re.search(r"monitor_service\.errors\.(\w+Error): (.+)", text)
-    if match and match.group(1) == "ModelError":
-        return ModelError(match.group(2).strip())
+    match = re.search(r"monitor_service\.errors\.ModelError: (.+)", text)
     if match:
-        return ModelError(f"explaining rows failed on an executor: {match.group(2).strip()}")
+        return ModelError(match.group(1).strip())
+    lines = re.findall(r"^(\w[\w.]*(?:Error|Exception)): (.+)$", text, flags=re.MULTILINE)
+    python = [(name, message) for name, message in lines if not name.startswith(("org.", "java.", "py4j."))]
+    if python:
+        name, message = python[-1]
+        return JobError(f"explaining rows failed on an executor: {name}: {message.strip()}",
+                        hint="this is a bug in monitor-service if the model and data are fine; the log has the details")
     return exc
 
 
