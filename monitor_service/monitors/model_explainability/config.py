@@ -192,8 +192,10 @@ def parse_analysis_config(doc: Any, where: str = "analysis config") -> Explainab
         raise ConfigError(f"{where} is invalid: {text}") from None
 
 
-def load_analysis_config(path: str) -> ExplainabilityConfig:
-    """Read and validate the file; an unreadable file is a usage error too (the path was passed)."""
+def load_analysis_config(path: str | dict[str, Any]) -> ExplainabilityConfig:
+    """Read and validate the file (or a document given inline); an unreadable file is a usage error too."""
+    if isinstance(path, dict):
+        return parse_analysis_config(path)
     try:
         doc = io.read_json(path, "analysis config")
     except (InputError, FormatError) as exc:

@@ -111,14 +111,19 @@ def violations_document(violations: list[dict[str, str]]) -> dict[str, Any]:
     return {"version": "1.0", "violations": violations}
 
 
-def check_documents(documents: dict[str, dict[str, Any]]) -> None:
-    """Upload-time check of a baseline's documents (`analysis_config`, `analysis`); names the bad one."""
+def check_analysis_config(doc: Any, field: str = "analysis_config") -> None:
+    """Raise InvalidField(`field`) unless `doc` is a usable explainability analysis config."""
     from monitor_service.monitors.model_explainability.config import parse_analysis_config
 
-    checks = {
-        "analysis_config": lambda doc: parse_analysis_config(doc, where="analysis_config"),
-        "analysis": lambda doc: parse_analysis(doc, where="analysis"),
-    }
+    try:
+        parse_analysis_config(doc, where=field)
+    except MonitorError as exc:
+        raise InvalidField(field, str(exc)) from None
+
+
+def check_documents(documents: dict[str, dict[str, Any]]) -> None:
+    """Upload-time check of a baseline's documents (`analysis_config`, `analysis`); names the bad one."""
+    checks = {"analysis_config": check_analysis_config, "analysis": lambda doc: parse_analysis(doc, where="analysis")}
     unknown = sorted(set(documents) - set(checks))
     if unknown:
         raise InvalidField(unknown[0], f"a ModelExplainability baseline has no document {unknown[0]!r}; "

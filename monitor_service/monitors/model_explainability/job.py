@@ -64,6 +64,7 @@ def run_baseline(
                                      max_records=request.max_records)
         doc = analysis_document(explanation.plan.method, explanation.labels, explanation.extension(config))
         summary.artifacts["analysis"] = _write(out, "analysis.json", doc)
+        summary.artifacts["analysis_config"] = _write(out, "analysis_config.json", _config_document(request))
         _metrics(summary, explanation, None, None)
         summary.artifacts["report"] = write_report(out, report.render(summary, explanation, None, None))
     return summary
@@ -97,6 +98,7 @@ def run_analysis(
                 summary.status = "CompletedWithViolations"
         doc = analysis_document(explanation.plan.method, explanation.labels, extension)
         summary.artifacts["analysis"] = _write(out, "analysis.json", doc)
+        summary.artifacts["analysis_config"] = _write(out, "analysis_config.json", _config_document(request))
         _metrics(summary, explanation, drift, base_labels)
         summary.artifacts["report"] = write_report(out, report.render(summary, explanation, drift, base_labels))
     return summary
@@ -173,6 +175,14 @@ def _metrics(summary: RunSummary, explanation: WindowExplanation, drift: dict[st
                 fm[f"attribution_change{suffix}"] = value - base.global_values[feature]
     metrics["records"] = {"available": float(explanation.available), "explained": float(explanation.explained),
                           **{reason: float(n) for reason, n in explanation.skipped.items()}}
+
+
+def _config_document(request: ModelExplainabilityBaselineRequest) -> dict[str, Any]:
+    """The analysis config the run used, kept beside its results (a baseline job's becomes a document)."""
+    if isinstance(request.analysis_config, dict):
+        return request.analysis_config
+    doc: dict[str, Any] = io.read_json(request.analysis_config, "analysis config")
+    return doc
 
 
 def _write(out: str, name: str, doc: Any) -> str:

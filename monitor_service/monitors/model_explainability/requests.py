@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -12,15 +13,16 @@ from monitor_service.specs import InputSpec
 class ModelExplainabilityBaselineRequest(BaseModel):
     """Explain a dataset and write Clarify's analysis.json into `output_dir`.
 
-    `analysis_config` is the path of the explainability analysis config (headers, methods.shap,
-    predictor); `max_records`, when set, overrides its `methods.shap.max_records`.
+    `analysis_config` is the explainability analysis config (headers, methods.shap, predictor):
+    the path of its JSON file, or the document itself (as a schedule's settings carry it);
+    `max_records`, when set, overrides its `methods.shap.max_records`.
     """
 
     model_config = ConfigDict(extra="forbid")
 
     input: InputSpec
     output_dir: str
-    analysis_config: str
+    analysis_config: str | dict[str, Any]
     max_records: int | None = Field(default=None, ge=1)
 
 
