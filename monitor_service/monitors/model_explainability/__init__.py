@@ -10,7 +10,11 @@ Spark partitions with the model and background broadcast once.
 Modules: `config` (the analysis config), `background` (SHAP background rows), `explainers`
 (which explainer, and explaining a batch), `aggregation` and `ndcg` (pure numbers),
 `documents` (analysis.json, violations, upload checks), `spark_explain` (distribution),
-`report` (report.html), `requests` / `job` (the jobs), `cli_args` (command-line flags).
+`report` (report.html), `requests` / `job` (the jobs), `settings` / `cli_args` / `plugin` (the
+service's settings, command-line flags and the plugin registered as `PLUGIN`).
 """
 
-MONITOR_TYPE = "ModelExplainability"
+from monitor_service.monitors.model_explainability.plugin import PLUGIN
+from monitor_service.monitors.model_explainability.settings import MONITOR_TYPE
+
+__all__ = ["MONITOR_TYPE", "PLUGIN"]

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from monitor_service import io
 from monitor_service.errors import BaselineMismatchError, ConfigError, InputError
-from monitor_service.monitors.model_explainability import MONITOR_TYPE, report
+from monitor_service.monitors.model_explainability import report
 from monitor_service.monitors.model_explainability.config import ExplainabilityConfig, load_analysis_config
 from monitor_service.monitors.model_explainability.documents import (
     ExplanationFile,
@@ -42,6 +42,7 @@ from monitor_service.monitors.model_explainability.requests import (
     ModelExplainabilityAnalyzeRequest,
     ModelExplainabilityBaselineRequest,
 )
+from monitor_service.monitors.model_explainability.settings import MONITOR_TYPE
 from monitor_service.monitors.model_explainability.window import WindowExplanation, explain_window
 from monitor_service.reports.html import write_report
 from monitor_service.runner.common import JobClock, Progress, job_outcome, new_summary, no_progress

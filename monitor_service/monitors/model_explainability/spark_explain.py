@@ -59,9 +59,10 @@ class FeatureRows:
 def feature_rows(records: DataFrame, features: list[str], seed: int, keep_missing: bool) -> FeatureRows:
     from pyspark.sql import functions as F
 
-    from monitor_service.spark.model_metrics import field
+    def field(name: str) -> Any:  # the value of a named entry of the `fields` array<struct<name, value>>
+        return F.try_element_at(F.filter(F.col("fields"), lambda f: f["name"] == F.lit(name)), F.lit(1))["value"]
 
-    raw = [field("fields", name) for name in features]
+    raw = [field(name) for name in features]
     values = [r.try_cast("double") for r in raw]
     blank = [r.isNull() | (F.trim(r) == "") for r in raw]
     invalid = F.lit(False)
