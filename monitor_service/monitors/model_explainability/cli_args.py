@@ -16,6 +16,7 @@ from pydantic import BaseModel, ValidationError
 
 from monitor_service.errors import ConfigError
 from monitor_service.monitors.base import CliArgument, Command
+from monitor_service.monitors.model_explainability.config import load_analysis_config
 from monitor_service.monitors.model_explainability.requests import (
     ModelExplainabilityAnalyzeRequest,
     ModelExplainabilityBaselineRequest,
@@ -40,6 +41,7 @@ def request_from_args(command: Command, args: argparse.Namespace, spec: InputSpe
                           hint="pass the explainability analysis config (methods.shap and predictor)")
     if args.max_records is not None and args.max_records < 1:
         raise ConfigError(f"--max-records {args.max_records} must be at least 1")
+    load_analysis_config(args.analysis_config)  # a bad config is a usage error, before Spark starts
     try:
         if command == "baseline":
             return ModelExplainabilityBaselineRequest(input=spec, output_dir=args.output,
