@@ -45,6 +45,7 @@ def render(summary: RunSummary, explanation: WindowExplanation, drift: dict[str,
         ("why", plan.reason),
         ("background", f"{len(explanation.background.rows)} rows ({explanation.background.source})"),
         ("features explained", len(explanation.explained_features)),
+        ("seconds explaining", round(explanation.explain_seconds, 1)),
     ]))
     if explanation.explained < explanation.available:
         overview.add(H.paragraph(

@@ -54,9 +54,15 @@ class FeatureRows:
     df: DataFrame  # _key, _seed, _f0.. of the `ok` rows
     available: int
     skipped: dict[str, int]
+    _cached: DataFrame | None = None
+
+    def release(self) -> None:
+        if self._cached is not None:
+            self._cached.unpersist()
 
 
 def feature_rows(records: DataFrame, features: list[str], seed: int, keep_missing: bool) -> FeatureRows:
+    from pyspark import StorageLevel
     from pyspark.sql import functions as F
 
     def field(name: str) -> Any:  # the value of a named entry of the `fields` array<struct<name, value>>
@@ -80,13 +86,14 @@ def feature_rows(records: DataFrame, features: list[str], seed: int, keep_missin
         state.otherwise(F.lit("ok")).alias("_state"),
         *[F.coalesce(v, F.lit(float("nan"))).alias(feature_column(i)) for i, v in enumerate(values)],
         *[(~b).cast("int").alias(f"_p{i}") for i, b in enumerate(blank)],
-    )
+    ).persist(StorageLevel.MEMORY_AND_DISK)  # counted, sampled for the background and explained: parsed once
     counts = frame.agg(
         *[F.sum((F.col("_state") == s).cast("long")).alias(s) for s in STATES],
         *[F.sum(F.col(f"_p{i}")).alias(f"_p{i}") for i in range(len(features))],
     ).collect()[0]
     absent = [name for i, name in enumerate(features) if not counts[f"_p{i}"]]
     if absent:
+        frame.unpersist()
         seen = records.select(F.explode(F.col("fields.name")).alias("n")).distinct().limit(50).collect()
         raise InputError(
             f"no record has a value for the model features {absent[:10]}; the records have {[r.n for r in seen]}",
@@ -95,7 +102,7 @@ def feature_rows(records: DataFrame, features: list[str], seed: int, keep_missin
     skipped = {s: int(counts[s] or 0) for s in STATES[1:] if counts[s]}
     kept = ["_key", "_seed", *[feature_column(i) for i in range(len(features))]]
     ok = frame.where(F.col("_state") == "ok").select(*kept)
-    return FeatureRows(ok, int(counts["ok"] or 0), skipped)
+    return FeatureRows(ok, int(counts["ok"] or 0), skipped, frame)
 
 
 def sample_rows(rows: FeatureRows, max_records: int | None) -> tuple[DataFrame, int]:
@@ -168,12 +175,16 @@ def explain(spark: SparkSession, rows: DataFrame, count: int, payload: ModelPayl
 
     def explain_partition(batches: Iterator[Any]) -> Iterator[Any]:
         import pandas as pd
+        from threadpoolctl import threadpool_limits
 
         explainer = _worker_explainer(payload_bc.value, plan, background_bc.value)
         for batch in batches:
             if batch.empty:
                 continue
-            values = explainer.explain(batch[columns].to_numpy(dtype=float), batch["_seed"].to_numpy())
+            # One task is one core: a model runtime's own thread pool (OpenMP in LightGBM / XGBoost,
+            # BLAS) would otherwise start a thread per core in every task and oversubscribe the machine.
+            with threadpool_limits(limits=1):
+                values = explainer.explain(batch[columns].to_numpy(dtype=float), batch["_seed"].to_numpy())
             out = {"_key": batch["_key"].to_numpy()}
             for k in range(labels):
                 for j in range(features):

@@ -8,6 +8,7 @@ explained with a seeded uniform sample.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -57,6 +58,7 @@ class WindowExplanation:
     available: int
     explained: int
     skipped: dict[str, int] = field(default_factory=dict)
+    explain_seconds: float = 0.0  # SHAP on the executors and the aggregation, without reading
 
     def extension(self, config: ExplainabilityConfig) -> dict[str, Any]:
         """Our `monitor_service` block of analysis.json (without the drift part)."""
@@ -69,6 +71,7 @@ class WindowExplanation:
                 "use_logit": config.shap.use_logit,
                 "num_samples": self.plan.nsamples,
                 "seed": config.shap.seed,
+                "explain_seconds": round(self.explain_seconds, 3),
             },
             "features": self.features,
             "background": self.background.to_document(self.features),
@@ -137,7 +140,7 @@ def explain_window(
     payload = sx.ModelPayload(source, endpoint, tuple(features))  # type: ignore[arg-type]
     explained_features = config.explained_features(features)
     read = read_records(spark, spec, out, summary, progress)
-    local = None
+    local = rows = None
     try:
         rows = sx.feature_rows(read.df, features, shap.seed, shap.keep_missing)
         for reason, count in rows.skipped.items():
@@ -154,8 +157,10 @@ def explain_window(
         progress(f"explaining {count} of {rows.available} records with {plan.method} "
                  f"({len(background.rows)} background rows, {background.source})")
         expected = BatchExplainer(model, plan, background).expected_values
+        started = time.perf_counter()
         local = sx.explain(spark, sampled, count, payload, plan, background, len(features))
         values = sx.global_values(local, shap.agg_method)
+        explain_seconds = time.perf_counter() - started
         chosen = [features.index(f) for f in explained_features]
         if shap.save_local_shap_values:
             path = io.join(out, LOCAL_VALUES_FILE)
@@ -164,6 +169,8 @@ def explain_window(
     finally:
         if local is not None:
             local.release()
+        if rows is not None:
+            rows.release()
         read.release()
     summary.artifacts["background"] = _write_background(out, background, features)
     labels = {
@@ -173,7 +180,7 @@ def explain_window(
     summary.records_analyzed = count
     summary.features = len(explained_features)
     return WindowExplanation(features, explained_features, plan, background, labels, rows.available, count,
-                             dict(rows.skipped))
+                             dict(rows.skipped), explain_seconds)
 
 
 def _background_and_plan(
