@@ -13,7 +13,10 @@ centres). Each `--mode` runs in its own process and prints one JSON line:
   shap-kernel  shap.KernelExplainer(predict_proba, shap.kmeans(sample, 10), l1_reg=False) on K rows
 
 `--record` runs the four modes one after the other and writes the table into BENCHMARKS.md
-(section "Feature attribution (SHAP)"). Run it under the shared Spark lock.
+(section "Feature attribution (SHAP)"); with `--results FILE` the results are kept in FILE and
+`--only MODE...` re-runs some modes and keeps the others. Run it under the shared Spark lock.
+"explain s" (ours) is the time from the start of the SHAP stage to the global values, from
+analysis.json's `monitor_service.explainer.explain_seconds`.
 
 Usage: .venv/bin/python bench/attribution_bench.py --prepare /tmp/attr-bench --rows 100000
        .venv/bin/python bench/attribution_bench.py --record --data /tmp/attr-bench --kernel-rows 200
@@ -31,6 +34,7 @@ import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 BENCHMARKS_MD = REPO / "BENCHMARKS.md"
@@ -73,7 +77,9 @@ def run_ours(folder: Path, method: str, rows: int | None) -> dict[str, object]:
     summary = run_baseline(spark, request)
     if summary.status != "Completed":
         raise SystemExit(f"job failed: {summary.failure_reason}")
-    return {"rows": summary.records_analyzed, "seconds": summary.engine_seconds, "total_seconds": summary.seconds}
+    analysis = json.loads((folder / f"out_{method}" / "analysis.json").read_text())
+    return {"rows": summary.records_analyzed, "seconds": summary.engine_seconds, "total_seconds": summary.seconds,
+            "explain_seconds": analysis["monitor_service"]["explainer"].get("explain_seconds")}
 
 
 def run_shap(folder: Path, method: str, rows: int | None) -> dict[str, object]:
@@ -107,18 +113,31 @@ def worker(mode: str, folder: Path, kernel_rows: int) -> None:
     print(json.dumps({"mode": mode, **result}), flush=True)
 
 
-def record(folder: Path, kernel_rows: int) -> None:
+def record(folder: Path, kernel_rows: int, only: list[str] | None = None, saved: Path | None = None) -> None:
+    """Run the modes (or only some), merge with results saved by an earlier run, write the section."""
     results = {}
-    for mode in ("ours-tree", "shap-tree", "ours-kernel", "shap-kernel"):
+    if saved is not None and saved.exists():
+        for line in saved.read_text().splitlines():
+            if line.strip():
+                entry = json.loads(line)
+                results[entry["mode"]] = entry
+    for mode in only or ["ours-tree", "shap-tree", "ours-kernel", "shap-kernel"]:
         started = time.perf_counter()
         proc = subprocess.run([sys.executable, __file__, "--mode", mode, "--data", str(folder),
                                "--kernel-rows", str(kernel_rows)], capture_output=True, text=True, check=False)
         line = next((ln for ln in reversed(proc.stdout.splitlines()) if ln.startswith("{")), None)
         if proc.returncode != 0 or line is None:
             raise SystemExit(f"{mode} failed: {proc.stderr[-2000:]}")
-        results[mode] = {**json.loads(line), "wall": round(time.perf_counter() - started, 1)}
+        results[mode] = {**json.loads(line), "wall": round(time.perf_counter() - started, 1),
+                         "when": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+                         "load": round(os.getloadavg()[0], 1)}
         print(json.dumps(results[mode]), file=sys.stderr)
-    load = os.getloadavg()
+    if saved is not None:
+        saved.write_text("".join(json.dumps(r) + "\n" for r in results.values()))
+    render(results)
+
+
+def render(results: dict[str, dict[str, Any]]) -> None:
     rows = []
     labels = (("ours-tree", "Tree SHAP, ours on Spark local[2]"),
               ("shap-tree", "Tree SHAP, shap in one process"),
@@ -129,19 +148,22 @@ def record(folder: Path, kernel_rows: int) -> None:
         rate = r["rows"] / r["seconds"]
         peer = results["shap-" + mode.split("-")[1]]
         ratio = rate / (peer["rows"] / peer["seconds"])
-        rows.append(f"| {label} | {r['rows']:,} | {r['wall']:.1f} | {r['seconds']:.1f} | {rate:,.1f} | {ratio:.2f} |")
+        explain = r.get("explain_seconds")
+        shown = f"{explain:.1f}" if explain is not None else "–"
+        rows.append(f"| {label} | {r['rows']:,} | {r['wall']:.1f} | {r['seconds']:.1f} | {shown} | {rate:,.1f} | "
+                    f"{ratio:.2f} | {r.get('when', '?')}, load {r.get('load', '?')} |")
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     import lightgbm
     import pyspark
     import shap
 
     table = "\n".join([
-        f"Run {when} on {os.cpu_count()} vCPU ({platform.machine()}); "
-        f"load average {load[0]:.1f}/{load[1]:.1f} at the end. "
+        f"Written {when} on {os.cpu_count()} vCPU ({platform.machine()}); each row says when it ran and the "
+        "1-minute load average then (other people's test suites share the 2 cores). "
         f"Versions: shap {shap.__version__}, lightgbm {lightgbm.__version__}, pyspark {pyspark.__version__}.",
         "",
-        "| method | rows explained | wall s | engine s | rows/s (engine) | ÷ shap in one process |",
-        "|---|---:|---:|---:|---:|---:|",
+        "| method | rows explained | wall s | engine s | explain s | rows/s (engine) | ÷ shap in one process | run |",
+        "|---|---:|---:|---:|---:|---:|---:|---|",
         *rows,
     ])
     _write_section(table)
@@ -181,13 +203,16 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=Path("/tmp/attr-bench"))
     parser.add_argument("--kernel-rows", type=int, default=200)
     parser.add_argument("--record", action="store_true")
+    parser.add_argument("--only", nargs="+", choices=["ours-tree", "shap-tree", "ours-kernel", "shap-kernel"],
+                        help="with --record: run only these modes, keep the others from --results")
+    parser.add_argument("--results", type=Path, help="with --record: JSON lines of earlier results, updated")
     args = parser.parse_args()
     if args.prepare:
         prepare(args.prepare, args.rows)
     elif args.mode:
         worker(args.mode, args.data, args.kernel_rows)
     elif args.record:
-        record(args.data, args.kernel_rows)
+        record(args.data, args.kernel_rows, args.only, args.results)
     else:
         parser.error("give --prepare, --mode or --record")
 

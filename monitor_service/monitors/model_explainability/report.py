@@ -49,8 +49,8 @@ def render(summary: RunSummary, explanation: WindowExplanation, drift: dict[str,
     ]))
     if explanation.explained < explanation.available:
         overview.add(H.paragraph(
-            f"A seeded uniform sample of {explanation.explained} of the {explanation.available} usable records was "
-            "explained (methods.shap.max_records).", muted=True))
+            f"A seeded uniform sample of {explanation.explained:,} of the {explanation.available:,} usable records "
+            "was explained (methods.shap.max_records).", muted=True))
     sections = [overview]
     if drift:
         rows = [(label, d["ndcg"], d["threshold"], H.badge("drift" if d["violation"] else "ok",
