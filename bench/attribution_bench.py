@@ -177,6 +177,14 @@ on all rows; Kernel SHAP uses the default background (10 k-means centres), shap'
 count (2·20 + 2048 = 2,088), no L1 selection, on the first rows only. "engine s" for ours is
 summary.json's `engine_seconds` (reading, explaining, aggregating; without JVM start-up); for shap the
 `shap_values` call alone (data already in memory). "wall s" is the whole process.
+
+Reading the figures: Tree SHAP on Spark spreads the rows over both cores, so on 100k rows it beats
+shap in one process by the parallelism less Spark's costs (reading the capture format, one pass to
+count and parse the features, one to sample the background). Kernel SHAP on 200 rows is the other
+way round: ours reads and prepares all 100k rows to draw its sample of 200, summarizes a background
+by k-means and starts Python workers that import shap, costs that a 200-row sample cannot pay back;
+"explain s" is the SHAP stage alone. Kernel SHAP costs about 2,088 x 10 model calls per row whatever
+runs it, which is why `max_records` caps the rows explained (performance.md section 6).
 """
 
 
