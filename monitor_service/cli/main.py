@@ -128,6 +128,10 @@ def run_job(args: argparse.Namespace, progress_enabled: bool,
     """Validate the arguments into the monitor type's request, then run its job on a Spark session."""
     plugin = monitors.get(args.monitor_type)
     request = plugin.cli_request(args.command, args, input_spec(args))
+    from monitor_service.cli.preflight import preflight
+
+    if (failed := preflight(args.command, plugin.monitor_type, request)) is not None:
+        return plugin, failed  # a missing input is reported before Spark starts
     show = _progress_printer(progress_enabled)
     show("starting Spark")
     spark = spark_session(args, progress_enabled)

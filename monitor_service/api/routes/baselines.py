@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Union
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Response, status
 from pydantic import BaseModel, ConfigDict, Field, create_model
@@ -11,8 +11,9 @@ from pydantic import BaseModel, ConfigDict, Field, create_model
 from monitor_service.api.deps import AdminAccess, ReadAccess, ResourcesDep, SessionDep
 from monitor_service.api.monitor_models import document_names, request_union
 from monitor_service.api.routes.inputs import InputIn, settings_given
-from monitor_service.errors import NotFoundError
+from monitor_service.errors import InvalidField, NotFoundError
 from monitor_service.monitors import MONITORS
+from monitor_service.security.text import JsonDocument, RequestModel
 from monitor_service.service import baselines as service
 from monitor_service.store.models import Baseline
 
@@ -22,11 +23,30 @@ DOCUMENTS: tuple[str, ...] = tuple(document_names(MONITORS))
 # The partial constraint edits of the types that have them (the baseline's own type's model applies).
 _PATCHABLE = [p for p in MONITORS if p.constraints_patch_model is not None]
 _PATCH_TYPES = [p.monitor_type for p in _PATCHABLE]
-ConstraintsPatch: Any = (_PATCHABLE[0].constraints_patch_model if len(_PATCHABLE) == 1
-                         else Union[tuple(p.constraints_patch_model for p in _PATCHABLE)])  # noqa: UP007
 
 
-class _BaselineCreateBase(BaseModel):
+class _PatchBase(RequestModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+def _merged_patch_model() -> Any:
+    """One body with every type's edit fields (all optional), so errors keep plain `body.<field>` places;
+    the route then refuses the fields the baseline's own type does not have."""
+    models = [p.constraints_patch_model for p in _PATCHABLE if p.constraints_patch_model is not None]
+    if len(models) == 1:
+        return models[0]
+    fields: dict[str, Any] = {}
+    for model in models:
+        for name, info in model.model_fields.items():
+            if name not in fields:
+                fields[name] = (info.annotation | None, Field(default=None, description=info.description))
+    return create_model("ConstraintsPatch", __base__=_PatchBase, **fields)
+
+
+ConstraintsPatch: Any = _merged_patch_model()
+
+
+class _BaselineCreateBase(RequestModel):
     """The monitor type's documents (SageMaker's / Clarify's files as they are), checked by its readers."""
 
     model_config = ConfigDict(extra="forbid")
@@ -34,7 +54,7 @@ class _BaselineCreateBase(BaseModel):
     name: str = NAME
 
 
-class _BaselineJobCreateBase(BaseModel):
+class _BaselineJobCreateBase(RequestModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str = NAME
@@ -110,6 +130,7 @@ def create_baseline(body: BaselineCreate, session: SessionDep, resources: Resour
 @router.post("/baseline-jobs", status_code=status.HTTP_202_ACCEPTED, dependencies=[AdminAccess],
              summary="Profile a dataset into a new baseline (runs on the scheduler's Spark session)")
 def start_baseline_job(body: BaselineJobCreate, session: SessionDep, resources: ResourcesDep) -> BaselineJobOut:
+    resources.settings.path_policy().check_model(body)
     baseline, execution = service.start_baseline_job(
         session, resources.artifacts, resources.monitors, name=body.name, input_spec=body.input.spec(),
         monitor_type=body.monitor_type, settings=settings_given(body), now=resources.clock.now())
@@ -141,7 +162,7 @@ def get_document(baseline_id: str, name: str, session: SessionDep) -> dict[str, 
 
 @router.put("/baselines/{baseline_id}/documents/{name}", dependencies=[AdminAccess],
             summary="Replace one document (constraints.json, a Clarify analysis.json, ...): a new baseline version")
-def replace_document(baseline_id: str, name: str, body: Annotated[dict[str, Any], Body()], session: SessionDep,
+def replace_document(baseline_id: str, name: str, body: Annotated[JsonDocument, Body()], session: SessionDep,
                      resources: ResourcesDep) -> BaselineOut:
     baseline = service.replace_document(session, resources.artifacts, resources.monitors, baseline_id=baseline_id,
                                         name=name, document=body, now=resources.clock.now())
@@ -160,7 +181,7 @@ def get_statistics(baseline_id: str, session: SessionDep) -> dict[str, Any]:
 
 @router.put("/baselines/{baseline_id}/constraints", dependencies=[AdminAccess],
             summary="Replace the whole constraints.json (a new baseline version)")
-def replace_constraints(baseline_id: str, body: dict[str, Any], session: SessionDep,
+def replace_constraints(baseline_id: str, body: JsonDocument, session: SessionDep,
                         resources: ResourcesDep) -> BaselineOut:
     baseline = service.replace_document(session, resources.artifacts, resources.monitors, baseline_id=baseline_id,
                                         name="constraints", document=body, now=resources.clock.now())
@@ -180,7 +201,15 @@ def patch_constraints(baseline_id: str, body: ConstraintsPatch, session: Session
     - `features.{name}`: `completeness`, `is_non_negative`, `domains` (null removes the constraint),
       `drift_method` / `drift_threshold` (per-feature override), `checks` (for this feature only) and
       `clear_overrides`.
+
+    ModelQuality baselines take `metrics.{metric}`: `threshold`, `comparison_operator`
+    (`LessThanThreshold`, ...) and `enabled: false` to drop the metric's constraint.
     """
+    own = resources.monitors.get(service.get_baseline(session, baseline_id).monitor_type).constraints_patch_model
+    foreign = sorted(body.model_fields_set - set(own.model_fields)) if own is not None else []
+    if foreign:
+        raise InvalidField(foreign[0], f"this baseline's constraint edits have no {foreign[0]!r}",
+                           hint=f"its edits are {sorted(own.model_fields) if own else []}")
     baseline = service.patch_constraints(session, resources.artifacts, resources.monitors, baseline_id=baseline_id,
                                          patch=body, now=resources.clock.now())
     return _BaselineOutBase.of(baseline)
