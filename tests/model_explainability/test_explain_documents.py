@@ -93,3 +93,14 @@ def test_check_documents_names_the_document() -> None:
     with pytest.raises(InvalidField, match="has no predictor") as config:
         check_documents({"analysis": good, "analysis_config": {"methods": {"shap": {}}}})
     assert config.value.field == "analysis_config"
+
+
+def test_dashboard_lists_labels_then_features_by_attribution() -> None:
+    from monitor_service.monitors.model_explainability import PLUGIN
+    from monitor_service.monitors.panels import DashboardContext
+
+    latest = {"records": {"available": 9.0}, "age": {"attribution": 0.1, "attribution_change": 0.5},
+              "income": {"attribution": 0.3}, "label0": {"ndcg": 0.8, "expected_value": 0.2},
+              "tenure": {"attribution": None}}
+    context = DashboardContext(schedule_name="s", documents={}, settings=None, latest=latest)
+    assert PLUGIN.dashboard_subjects(context) == ["label0", "income", "age", "tenure", "records"]

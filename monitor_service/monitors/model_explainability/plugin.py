@@ -34,6 +34,7 @@ from monitor_service.monitors.model_explainability.settings import (
     SETTINGS_FIELD,
     ModelExplainabilitySettings,
 )
+from monitor_service.monitors.panels import DashboardContext
 from monitor_service.runner.common import Progress, no_progress
 from monitor_service.runner.summary import RunSummary
 from monitor_service.specs import InputSpec
@@ -125,6 +126,19 @@ class ModelExplainabilityMonitor(MonitorPlugin):
         return [ViolationRow(feature_name=str(e.get("label", "")), metric_name=str(e.get("metric_name", "shap")),
                              check_type=str(e.get("constraint_check_type", "")),
                              description=str(e.get("description", ""))) for e in entries]
+
+    def dashboard_subjects(self, context: DashboardContext) -> list[str]:
+        """Labels (their nDCG) first, then features by the size of their newest attribution, counters last."""
+        latest = context.latest
+        labels = [g for g, m in latest.items() if "ndcg" in m or "expected_value" in m]
+
+        def size(group: str) -> float:
+            values = [abs(v) for k, v in latest[group].items() if k.startswith("attribution") and v is not None
+                      and not k.startswith("attribution_change")]
+            return -max(values, default=0.0)
+
+        features = sorted((g for g in latest if g not in labels and g != "records"), key=lambda g: (size(g), g))
+        return [*labels, *features, *(["records"] if "records" in latest else [])]
 
     def metric_families(self, latest: Sequence[LatestMetrics]) -> list[Metric]:
         """nDCG per label, and each feature's attribution and change, of each schedule's newest window."""
