@@ -36,6 +36,11 @@ FIXTURES: dict[str, list[str]] = {
         "data_quality_constraints_legacy_fields_sdk_test.json",
     ],
     "constraint_violations": ["data_quality_constraint_violations_sdk_test.json"],
+    "explainability_analysis": [
+        "clarify_explainability_analysis_kernel_shap_fraud.json",
+        "clarify_explainability_monitor_baseline_analysis_endpoint.json",
+    ],
+    "feature_attribution_violations": ["clarify_feature_attribution_drift_constraint_violations_docs_example.json"],
 }
 
 
