@@ -1,0 +1,79 @@
+"""The flip test (FT): would group d's predictions change if d were treated like group a?
+
+As smclarify 0.5 computes it: a k-nearest-neighbour classifier (k = 5, or 1 when group a has
+at most 9 records; uniform votes, Euclidean distance on the unscaled features) is fitted on
+group a's features and the model's predicted labels, then asked about every record of d.
+FT = (#d the model predicts positive but the kNN negative - #d the model predicts negative
+but the kNN positive) / n_d, so a model that disadvantages d gives a NEGATIVE value (the AWS
+documentation states the opposite sign; we follow the library). Features are every column
+except the facet, the label and the predicted label; a non-numeric column makes FT fail.
+
+The kNN is brute force in numpy over a bounded, seeded sample of the records (the job reports
+its size); it never needs more than `CHUNK` x n_a distances in memory at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+DEFAULT_NEIGHBOURS = 5
+MIN_NEIGHBOURS = 1
+SMALL_GROUP = 9  # group a with at most this many records uses one neighbour
+CHUNK = 512
+NON_NUMERIC = "FlipTest does not support non-numeric columns"
+
+
+@dataclass
+class FlipOutcome:
+    """FT's value, or its error, and each d record's flip (+1 lost a positive, -1 gained one, 0 same)."""
+
+    value: float | None
+    error: str | None = None
+    flips: NDArray[np.int8] | None = None
+
+
+def knn_predict(train: NDArray[np.float64], labels: NDArray[np.bool_], query: NDArray[np.float64]) -> NDArray[np.bool_]:
+    """Majority vote of the k nearest training rows (k as Clarify picks it) for each query row."""
+    k = DEFAULT_NEIGHBOURS if len(train) > SMALL_GROUP else MIN_NEIGHBOURS
+    k = min(k, len(train))
+    train_sq = np.einsum("ij,ij->i", train, train)
+    out = np.empty(len(query), dtype=bool)
+    votes = labels.astype(np.int64)
+    for start in range(0, len(query), CHUNK):
+        block = query[start : start + CHUNK]
+        dist = train_sq[None, :] - 2.0 * block @ train.T + np.einsum("ij,ij->i", block, block)[:, None]
+        nearest = np.argpartition(dist, k - 1, axis=1)[:, :k] if k < len(train) else np.tile(
+            np.arange(len(train)), (len(block), 1))
+        out[start : start + CHUNK] = votes[nearest].sum(axis=1) * 2 > k
+    return out
+
+
+def flip_test(
+    features: NDArray[np.float64] | None, in_d: NDArray[np.bool_], predicted: NDArray[np.bool_]
+) -> FlipOutcome:
+    """FT over rows of numeric `features` (None when a feature column is not numeric)."""
+    if not in_d.any():
+        return FlipOutcome(None, "Facet set is empty")
+    if in_d.all():
+        return FlipOutcome(None, "Negated Facet set is empty")
+    if features is None:
+        return FlipOutcome(None, NON_NUMERIC)
+    if features.shape[1] == 0:
+        return FlipOutcome(None, "FlipTest needs at least one feature column besides the facet and the labels")
+    knn = knn_predict(features[~in_d], predicted[~in_d], features[in_d])
+    model = predicted[in_d]
+    flips = (model & ~knn).astype(np.int8) - (~model & knn).astype(np.int8)
+    return FlipOutcome(float(flips.sum()) / len(flips) if len(flips) else 0.0, None, flips)
+
+
+def bootstrap_flip_values(flips: NDArray[np.int8], replicates: int, rng: np.random.Generator) -> NDArray[np.float64]:
+    """FT of resampled d records (the kNN held fixed): a multinomial draw over the three flip outcomes."""
+    n = len(flips)
+    if n == 0:
+        return np.full(replicates, np.nan)
+    counts = np.array([(flips == 1).sum(), (flips == -1).sum(), (flips == 0).sum()], dtype=float)
+    draws = rng.multinomial(n, counts / n, size=replicates)
+    return (draws[:, 0] - draws[:, 1]) / n
