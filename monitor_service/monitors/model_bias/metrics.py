@@ -69,16 +69,20 @@ def compute_metrics(
     names: list[str],
     flip: FlipOutcome | None = None,
     stage_error: str | None = None,
+    group_error: str | None = None,
 ) -> list[MetricResult]:
     """The named metrics of one facet entry, sorted by name.
 
     `stage_error` (e.g. no positive prediction at all) fails every metric, as Clarify fails the
-    whole post-training report; FT comes from `flip` (None: not computed, reported as an error).
+    whole post-training report; `group_error` fails CDDL / CDDPL (no or too many group values);
+    FT comes from `flip` (None: not computed, reported as an error).
     """
     results = []
     for name in sorted(names):
         if stage_error is not None:
             results.append(MetricResult(name, None, stage_error))
+        elif name in ("CDDL", "CDDPL") and group_error is not None:
+            results.append(MetricResult(name, None, group_error))
         elif name == "FT":
             outcome = flip or FlipOutcome(None, "FlipTest was not run")
             results.append(MetricResult(name, outcome.value, outcome.error))
