@@ -14,9 +14,9 @@ computed, as the bias-drift monitor does.
 from __future__ import annotations
 
 import json
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from monitor_service import io
 from monitor_service.core.json_fields import describe_validation_error
@@ -32,25 +32,17 @@ def _as_list(value: Any) -> Any:
     return [value] if isinstance(value, int | float | str | bool) else value
 
 
+# Values or one threshold: a non-empty list, a lone value read as a list of one.
+Values = Annotated[list[Scalar], BeforeValidator(_as_list), Field(min_length=1)]
+
+
 class Facet(BaseModel):
     """One sensitive attribute: a column, and optionally the values (or one threshold) that select group d."""
 
     model_config = ConfigDict(extra="allow")
 
     name_or_index: Locator
-    value_or_threshold: list[Scalar] | None = None
-
-    @field_validator("value_or_threshold", mode="before")
-    @classmethod
-    def _listed(cls, value: Any) -> Any:
-        return _as_list(value)
-
-    @field_validator("value_or_threshold")
-    @classmethod
-    def _non_empty(cls, value: list[Scalar] | None) -> list[Scalar] | None:
-        if value is not None and not value:
-            raise ValueError("must list at least one value, or be left out for one group per value")
-        return value
+    value_or_threshold: Values | None = None  # left out: one group per value
 
 
 class MethodList(BaseModel):
@@ -91,7 +83,7 @@ class AnalysisConfig(BaseModel):
     version: str | None = None
     headers: list[str] | None = None
     label: Locator
-    label_values_or_threshold: list[Scalar]
+    label_values_or_threshold: Values
     predicted_label: Locator | None = None
     facet: list[Facet] = Field(min_length=1)
     group_variable: Locator | None = None
@@ -104,18 +96,6 @@ class AnalysisConfig(BaseModel):
     def _version(cls, value: str | None) -> str | None:
         if value is not None and value != "1.0":
             raise ValueError('only version "1.0" exists')
-        return value
-
-    @field_validator("label_values_or_threshold", mode="before")
-    @classmethod
-    def _listed(cls, value: Any) -> Any:
-        return _as_list(value)
-
-    @field_validator("label_values_or_threshold")
-    @classmethod
-    def _non_empty(cls, value: list[Scalar]) -> list[Scalar]:
-        if not value:
-            raise ValueError("must list the positive label values, or one numeric threshold")
         return value
 
     @model_validator(mode="after")
