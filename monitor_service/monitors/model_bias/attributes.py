@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from monitor_service.model_quality.problem import normalize_locator
+from monitor_service.monitors.model_quality.problem import normalize_locator
 
 
 class BiasAttributes(BaseModel):

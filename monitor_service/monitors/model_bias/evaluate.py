@@ -13,17 +13,16 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
-from monitor_service.model_quality.problem import normalize_locator
 from monitor_service.monitors.model_bias.analysis_document import FacetEntry, StageResult
 from monitor_service.monitors.model_bias.attributes import BiasAttributes
 from monitor_service.monitors.model_bias.catalog import Stage
 from monitor_service.monitors.model_bias.config import AnalysisConfig
 from monitor_service.monitors.model_bias.counts import CountTable
 from monitor_service.monitors.model_bias.facets import Split, value_text
-from monitor_service.monitors.model_bias.flip_test import NON_NUMERIC, FlipOutcome, flip_test
+from monitor_service.monitors.model_bias.flip_test import NON_NUMERIC, FlipOutcome, FlipSample, flip_test
 from monitor_service.monitors.model_bias.metrics import compute_metrics
 from monitor_service.monitors.model_bias.plan import NO_POSITIVE_PREDICTION, Plan
-from monitor_service.monitors.model_bias.spark_counts import FlipSample
+from monitor_service.monitors.model_quality.problem import normalize_locator
 
 CountRow = tuple[int, str | None, bool, bool, str | None, int]
 

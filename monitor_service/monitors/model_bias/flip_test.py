@@ -35,6 +35,17 @@ class FlipOutcome:
     flips: NDArray[np.int8] | None = None
 
 
+@dataclass
+class FlipSample:
+    """The records FT is computed on: their fields, facet keys and positive predictions."""
+
+    fields: list[dict[str, str | None]]
+    keys: list[list[str | None]]
+    predicted: list[bool]
+    limit: int
+    usable: int
+
+
 def knn_predict(train: NDArray[np.float64], labels: NDArray[np.bool_], query: NDArray[np.float64]) -> NDArray[np.bool_]:
     """Majority vote of the k nearest training rows (k as Clarify picks it) for each query row."""
     k = DEFAULT_NEIGHBOURS if len(train) > SMALL_GROUP else MIN_NEIGHBOURS

@@ -16,7 +16,6 @@ ground truth (`gt_fields`) by the model-quality merge when labels arrive late.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from monitor_service.errors import InputError
@@ -24,8 +23,9 @@ from monitor_service.monitors.model_bias.attributes import BiasAttributes
 from monitor_service.monitors.model_bias.column_types import ColumnProfile
 from monitor_service.monitors.model_bias.config import AnalysisConfig, Scalar
 from monitor_service.monitors.model_bias.facets import Split
+from monitor_service.monitors.model_bias.flip_test import FlipSample
 from monitor_service.monitors.model_bias.plan import Plan, Profiles, prediction_source
-from monitor_service.spark.model_metrics import locate
+from monitor_service.monitors.model_quality.spark_metrics import locate
 
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame
@@ -234,17 +234,6 @@ def count_rows(keyed: DataFrame) -> list[tuple[int, str | None, bool, bool, str 
             hint="give value_or_threshold for many-valued facets, or a group variable with fewer values",
         )
     return [(int(r["facet"]), r["key"], bool(r["label_pos"]), bool(r["pred_pos"]), r["grp"], int(r["n"])) for r in rows]
-
-
-@dataclass
-class FlipSample:
-    """The records FT is computed on: their fields, facet keys and positive predictions."""
-
-    fields: list[dict[str, str | None]]
-    keys: list[list[str | None]]
-    predicted: list[bool]
-    limit: int
-    usable: int
 
 
 def flip_sample(keyed: DataFrame, limit: int, seed: int, usable: int) -> FlipSample:
