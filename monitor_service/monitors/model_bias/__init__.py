@@ -12,5 +12,10 @@ Modules, by what they hold:
 - `drift`: the bias-drift rule (bootstrap confidence interval against the baseline's allowed range).
 - `violations`: Clarify's bias-drift `constraint_violations.json`.
 - `spark_counts`: the Spark adapter (one profile and one count aggregation, the flip-test sample).
-- `report`: the per-run `report.html`; `requests`, `job`, `cli_args`, `documents`: the job wiring.
+- `report`: the per-run `report.html`; `requests`, `job`, `checking`, `plan`, `evaluate`: the jobs;
+  `cli_args` and `plugin`: the command line and the service (the registered `PLUGIN`).
 """
+
+from monitor_service.monitors.model_bias.plugin import PLUGIN
+
+__all__ = ["PLUGIN"]

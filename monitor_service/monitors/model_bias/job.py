@@ -28,7 +28,7 @@ from monitor_service import io
 from monitor_service.errors import ConfigError, EmptyInputError
 from monitor_service.monitors.model_bias.analysis_document import BaselineMetrics, analysis_document, read_baseline
 from monitor_service.monitors.model_bias.checking import CheckOutcome, check_evaluation
-from monitor_service.monitors.model_bias.config import AnalysisConfig, load_config
+from monitor_service.monitors.model_bias.config import AnalysisConfig, load_config, parse_config
 from monitor_service.monitors.model_bias.evaluate import Evaluation, evaluate
 from monitor_service.monitors.model_bias.plan import prediction_source
 from monitor_service.monitors.model_bias.report import write_bias_report
@@ -47,6 +47,7 @@ if TYPE_CHECKING:
 
 MONITOR_TYPE = "ModelBias"
 ANALYSIS_FILE = "analysis.json"
+CONFIG_FILE = "analysis_config.json"
 VIOLATIONS_FILE = "constraint_violations.json"
 
 
@@ -116,7 +117,8 @@ def _new_summary(job: str, spec: InputSpec, out: str) -> RunSummary:
 
 
 def _load_config(request: _ModelBiasRequest) -> AnalysisConfig:
-    config = load_config(request.analysis_config)
+    given = request.analysis_config
+    config = load_config(given) if isinstance(given, str) else parse_config(given, "analysis_config")
     if config.stage_methods("post_training") and prediction_source(config, request.attributes) == "none":
         raise ConfigError(
             "post-training bias metrics need the predicted label",
@@ -217,6 +219,9 @@ def _write_results(
 ) -> None:
     stages = measured.evaluation.stages if measured.evaluation is not None else {}
     summary.artifacts["analysis"] = _write(out, ANALYSIS_FILE, analysis_document(stages))
+    # The config the run used, beside its results (a baseline keeps it as its analysis_config document).
+    summary.artifacts["analysis_config"] = _write(
+        out, CONFIG_FILE, measured.config.model_dump(mode="json", exclude_unset=True))
     if measured.evaluation is not None:
         summary.features = len(measured.evaluation.entries)
         summary.feature_metrics.update(history_metrics(measured.evaluation))

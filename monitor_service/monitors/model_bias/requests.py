@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -18,7 +19,8 @@ class _ModelBiasRequest(BaseModel):
 
     input: InputSpec
     output_dir: str
-    analysis_config: str  # path of the Clarify analysis_config.json
+    # The Clarify analysis_config.json: its path, or the document itself (service baseline jobs).
+    analysis_config: str | dict[str, Any]
     attributes: BiasAttributes = Field(default_factory=BiasAttributes)
     ground_truth: str | None = None  # SageMaker ground-truth JSONL folder; else labels are in the records
     flip_test_sample: int = Field(default=DEFAULT_FT_SAMPLE, ge=10, le=1_000_000)
