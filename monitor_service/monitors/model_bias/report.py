@@ -92,7 +92,8 @@ def write_bias_report(
         sections.append(Section("Metrics", [paragraph("No record with a label yet: no metrics for this window.")]))
     checked = {(c.stage, c.facet, c.value_or_threshold): c for c in (outcome.entries if outcome else [])}
     for stage, block in (evaluation.stages.items() if evaluation else []):
-        section = Section(f"{_STAGE_TITLES[stage]} (label {block.label} = {block.label_value_or_threshold})")
+        positive = block.label_value_or_threshold
+        section = Section(f"{_STAGE_TITLES[stage]}: label column {block.label}, positive {positive}")
         rows = []
         for facet, entries in block.facets.items():
             for entry in entries:
