@@ -116,3 +116,26 @@ def test_settings_validation() -> None:
         DriftSettings(thresholds={"DI": 0.0})
     with pytest.raises(ValueError):
         DriftSettings(confidence_level=1.0)
+
+
+def test_flip_test_interval_includes_the_knn_noise_of_a_fair_model() -> None:
+    """Two samples of one fair model: FT differs by kNN noise alone, which the refitted bootstrap covers."""
+    from monitor_service.monitors.model_bias.flip_test import MAX_REPLICATES, bootstrap_flip_values, flip_test
+
+    def sample(seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        rng = np.random.default_rng(seed)
+        x = rng.normal(size=(1500, 3))
+        in_d = rng.random(1500) < 0.5
+        predicted = rng.random(1500) < 1 / (1 + np.exp(-2 * x[:, 0]))  # depends on the features only
+        return x, in_d, predicted
+
+    quiet = 0
+    for seed in range(5):
+        baseline = flip_test(*sample(100 + seed))
+        window = flip_test(*sample(seed))
+        assert baseline.value is not None and window.value is not None
+        replicates = bootstrap_flip_values(window, 200, np.random.default_rng(seed))
+        assert len(replicates) == MAX_REPLICATES and float(np.std(replicates)) > 0.005
+        check = check_metric("FT", window.value, baseline.value, replicates, DriftSettings())
+        quiet += check is None or not check.violated
+    assert quiet == 5

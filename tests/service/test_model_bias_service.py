@@ -105,7 +105,7 @@ def bias_schedule(client: TestClient, admin: dict[str, str], bias_baseline: str)
 
 def test_clarify_files_upload_as_a_baseline(client: TestClient, admin: dict[str, str], bias_baseline: str) -> None:
     detail = client.get(f"/api/v1/baselines/{bias_baseline}", headers=admin).json()
-    assert detail["monitor_type"] == "ModelBias" and detail["feature_count"] == 1
+    assert detail["monitor_type"] == "ModelBias" and detail["features"] == 1
     assert detail["analysis"] == ANALYSIS and detail["analysis_config"] == CONFIG  # kept as uploaded
     assert json.loads(Path(detail["documents"]["analysis"]).read_text()) == ANALYSIS
     edited = json.loads(json.dumps(ANALYSIS))

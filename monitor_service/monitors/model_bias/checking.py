@@ -62,9 +62,8 @@ def check_evaluation(evaluation: Evaluation, baseline: BaselineMetrics, settings
                     if metric.value is None or metric.name not in reference:
                         continue
                     if metric.name == "FT":
-                        flips = data.flip.flips if data.flip is not None else None
-                        values = (bootstrap_flip_values(flips, settings.bootstrap_samples, rng)
-                                  if flips is not None else np.array([]))
+                        values = (bootstrap_flip_values(data.flip, settings.bootstrap_samples, rng)
+                                  if data.flip is not None else np.array([]))
                     else:
                         values = replicate_values(replicates, metric.name, data.table.groups is not None)
                     check = check_metric(metric.name, metric.value, reference[metric.name], values, settings)

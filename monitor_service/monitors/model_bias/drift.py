@@ -13,8 +13,9 @@ documented; ours:
 
 The window's value v violates when v lies outside A and the whole interval C lies outside A.
 C = v +- z * sd, sd being the standard deviation of the metric over `bootstrap_samples`
-resamples of the window's records (multinomial draws over the count table; for FT over the d
-records' flip outcomes with the kNN held fixed), z the normal quantile of `confidence_level`.
+resamples of the window's records (multinomial draws over the count table; for FT at most 30
+resamples of the flip-test sample, the kNN refitted on each), z the normal quantile of
+`confidence_level`.
 When some resamples are infinite (TE with no false positives, ...) C is their percentile
 interval instead; when fewer than `confidence_level` of the resamples are computable (the group
 nearly vanishes) C is unbounded and nothing is flagged. A baseline value that is null or
