@@ -37,7 +37,8 @@ DATASET_CONFIG: dict[str, Any] = {"input": {"names": ["sex", "age_band", "income
                                   "output": {"names": ["prediction"]}}
 
 
-def _draw(rng: np.random.Generator, n: int, favour: float) -> dict[str, np.ndarray]:
+def draw_records(rng: np.random.Generator, n: int, favour: float) -> dict[str, np.ndarray]:
+    """n records; `favour` > 0 makes the model accept sex 1 more and sex 0 less (see the module docstring)."""
     sex = rng.integers(0, 2, n)
     age_band = rng.integers(0, 5, n)
     income = np.round(rng.normal(0, 1, n), 4)
@@ -67,11 +68,11 @@ def write_bias_data(root: Path, *, records: int = 4000, seed: int = 0, favour: f
     """Write `baseline.csv`, both capture folders, `gt/` and `analysis_config.json`; return paths and labels."""
     root.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
-    base = _draw(rng, records, 0.0)
+    base = draw_records(rng, records, 0.0)
     columns = CONFIG["headers"]
     lines = [",".join(columns)] + [",".join(str(base[c][i]) for c in columns) for i in range(records)]
     (root / "baseline.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    fair, unfair = _draw(rng, records, 0.0), _draw(rng, records, favour)
+    fair, unfair = draw_records(rng, records, 0.0), draw_records(rng, records, favour)
     _capture(root / "capture_fair", "fair", fair)
     _capture(root / "capture_unfair", "unfair", unfair)
     labels = {"fair": {f"fair-{i}": int(v) for i, v in enumerate(fair["label"])},
