@@ -139,3 +139,25 @@ def test_flip_test_interval_includes_the_knn_noise_of_a_fair_model() -> None:
         check = check_metric("FT", window.value, baseline.value, replicates, DriftSettings())
         quiet += check is None or not check.violated
     assert quiet == 5
+
+
+def test_flip_test_bootstrap_of_a_large_sample_is_rescaled_from_subsamples(monkeypatch: pytest.MonkeyPatch) -> None:
+    """m-out-of-n: the spread of refits on subsamples (here 400 records), scaled by sqrt(m/n), matches full refits."""
+    from monitor_service.monitors.model_bias import flip_test as ft
+
+    monkeypatch.setattr(ft, "REPLICATE_GROUP", 400)
+    rng = np.random.default_rng(11)
+    x = rng.normal(size=(3000, 2))
+    in_d = rng.random(3000) < 0.5
+    predicted = rng.random(3000) < 1 / (1 + np.exp(-2 * x[:, 0] + 0.3 * in_d))
+    outcome = ft.flip_test(x, in_d, predicted)
+    fast = ft.bootstrap_flip_values(outcome, 30, np.random.default_rng(1))
+    assert float(np.mean(fast)) == pytest.approx(outcome.value)
+    full = []
+    draw = np.random.default_rng(2)
+    assert outcome.train is not None and outcome.query is not None
+    for _ in range(30):
+        a = draw.integers(0, len(outcome.train), len(outcome.train))
+        d = draw.integers(0, len(outcome.query), len(outcome.query))
+        full.append(ft._ft(outcome.train[a], outcome.train_labels[a], outcome.query[d], outcome.model[d]))
+    assert float(np.std(fast)) == pytest.approx(float(np.std(full)), rel=0.5)

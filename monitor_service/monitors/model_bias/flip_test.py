@@ -27,7 +27,8 @@ CHUNK = 512
 NON_NUMERIC = "FlipTest does not support non-numeric columns"
 
 
-MAX_REPLICATES = 30  # kNN refits per bootstrap of FT (each costs one kNN over the sample)
+MAX_REPLICATES = 30  # kNN refits per bootstrap of FT
+REPLICATE_GROUP = 2000  # records per group in one refit; larger samples are subsampled (m-out-of-n)
 
 
 @dataclass
@@ -97,13 +98,21 @@ def bootstrap_flip_values(outcome: FlipOutcome, replicates: int, rng: np.random.
     """FT over resamples of both groups, the kNN refitted on each (at most `MAX_REPLICATES` of them).
 
     Holding the kNN fixed would leave out its own variability, which dominates FT's noise: a fair
-    model's FT moves by several hundredths between samples of the same distribution.
+    model's FT moves by several hundredths between samples of the same distribution. A group
+    larger than `REPLICATE_GROUP` is resampled at that size (an m-out-of-n bootstrap, each refit
+    costing m² distances instead of n²) and the spread rescaled by sqrt(m / n) around FT's value.
     """
     if outcome.train is None or outcome.query is None or outcome.train_labels is None or outcome.model is None:
         return np.array([])
+    n_a, n_d = len(outcome.train), len(outcome.query)
+    m_a, m_d = min(n_a, REPLICATE_GROUP), min(n_d, REPLICATE_GROUP)
     values = []
     for _ in range(min(replicates, MAX_REPLICATES)):
-        a = rng.integers(0, len(outcome.train), len(outcome.train))
-        d = rng.integers(0, len(outcome.query), len(outcome.query))
+        a = rng.integers(0, n_a, m_a)
+        d = rng.integers(0, n_d, m_d)
         values.append(_ft(outcome.train[a], outcome.train_labels[a], outcome.query[d], outcome.model[d]))
-    return np.array(values, dtype=float)
+    spread = np.array(values, dtype=float)
+    if m_d == n_d and m_a == n_a:
+        return spread
+    scale = np.sqrt(m_d / n_d)
+    return float(outcome.value or 0.0) + (spread - spread.mean()) * scale
