@@ -254,3 +254,62 @@ def test_bad_inputs_fail_clearly(spark: Any, tmp_path: Path) -> None:
         attributes=BiasAttributes(inference_attribute="pred")))
     assert failed.status == "Failed" and "no record" in (failed.failure_reason or "")
     assert math.isclose(failed.feature_metrics["records"]["invalid_label"], 100)
+
+
+def test_baseline_without_predictions_calls_the_configs_predictor(spark: Any, tmp_path: Path) -> None:
+    """Clarify calls the model for a dataset without predictions; a model file in `predictor` does it here."""
+    import skops.io as sio
+    from sklearn.linear_model import LogisticRegression
+
+    rng = np.random.default_rng(8)
+    n = 800
+    df = pd.DataFrame({"sex": rng.integers(0, 2, n), "x1": rng.normal(size=n).round(5),
+                       "x2": rng.normal(size=n).round(5)})
+    df["label"] = (rng.random(n) < 1 / (1 + np.exp(-(df.x1 + 0.8 * df.sex)))).astype(int)
+    features = ["sex", "x1", "x2"]
+    model = LogisticRegression().fit(df[features].to_numpy(), df.label)
+    sio.dump(model, tmp_path / "model.skops")
+    data = _write(tmp_path, "train.csv", df)
+    config = _config(tmp_path, {
+        "label": "label", "label_values_or_threshold": [1], "headers": [*features, "label"],
+        "facet": [{"name_or_index": "sex", "value_or_threshold": [0]}], "probability_threshold": 0.6,
+        "methods": {"post_training_bias": {"methods": ["DPPL", "DI", "AD", "RD"]}},
+        "predictor": {"model_name": "churn", "instance_type": "ml.m5.xlarge",
+                      "model_uri": str(tmp_path / "model.skops"), "framework": "sklearn"}})
+    summary = run_baseline(spark, ModelBiasBaselineRequest(input=_csv(data), output_dir=str(tmp_path / "out"),
+                                                           analysis_config=config))
+    assert summary.status == "Completed", summary.failure_reason
+    doc = json.loads(Path(summary.artifacts["analysis"]).read_text(encoding="utf-8"))
+    frame = pd.read_csv(data)
+    frame["prediction"] = (model.predict_proba(frame[features].to_numpy())[:, 1] > 0.6).astype(int)
+    expected = clarify(frame, "sex", [0], "label", [1], prediction="prediction")
+    reference = {k: v for k, v in by_name(expected["post"][0]).items() if k in ("DPPL", "DI", "AD", "RD")}
+    _assert_same(_entries(doc, "post", "sex")["0"], reference, "predictor")
+    broken = _config(tmp_path, {**json.loads(Path(config).read_text()), "predictor": {"model_name": "churn"}},
+                     "broken.json")
+    from monitor_service.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="predictor cannot give it"):
+        run_baseline(spark, ModelBiasBaselineRequest(input=_csv(data), output_dir=str(tmp_path / "o2"),
+                                                     analysis_config=broken))
+
+
+def test_window_without_any_label_yet_completes_empty(spark: Any, tmp_path: Path, fixtures_dir: Path) -> None:
+    start = datetime(2024, 5, 1, 10, tzinfo=UTC)
+    df = _numeric_data(120, 4)
+    capture, gt = _capture_window(tmp_path, df, start)
+    _ground_truth(gt, start + timedelta(hours=5), {f"ev{i}": int(v) for i, v in enumerate(df.label)})  # all late
+    config = _config(tmp_path, {"label": "label", "label_values_or_threshold": [1],
+                                "facet": [{"name_or_index": "sex", "value_or_threshold": [0]}], "methods": ALL})
+    summary = run_analysis(spark, ModelBiasAnalyzeRequest(
+        input=_capture_spec(capture, start), output_dir=str(tmp_path / "out"), analysis_config=config,
+        attributes=BiasAttributes(inference_attribute="pred"), ground_truth=gt,
+        baseline_constraints=str(fixtures_dir / "clarify_bias_monitor_baseline_analysis_batch_transform.json"),
+        execution_time=start + timedelta(hours=2)))
+    assert summary.status == "Completed" and summary.violations == 0, summary.failure_reason
+    assert summary.feature_metrics["records"]["unlabelled"] == 120
+    doc = json.loads(Path(summary.artifacts["analysis"]).read_text(encoding="utf-8"))
+    schemas.validate("clarify_bias_analysis", doc)
+    assert doc["post_training_bias_metrics"]["facets"] == {"sex": []}
+    assert json.loads(Path(summary.artifacts["constraint_violations"]).read_text()) == {"version": "1.0",
+                                                                                       "violations": []}

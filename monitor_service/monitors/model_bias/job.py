@@ -26,10 +26,17 @@ from typing import TYPE_CHECKING, Any
 
 from monitor_service import io
 from monitor_service.errors import ConfigError, EmptyInputError
-from monitor_service.monitors.model_bias.analysis_document import BaselineMetrics, analysis_document, read_baseline
+from monitor_service.monitors.model_bias.analysis_document import (
+    BaselineMetrics,
+    StageResult,
+    analysis_document,
+    read_baseline,
+)
+from monitor_service.monitors.model_bias.catalog import Stage
 from monitor_service.monitors.model_bias.checking import CheckOutcome, check_evaluation
 from monitor_service.monitors.model_bias.config import AnalysisConfig, load_config, parse_config
 from monitor_service.monitors.model_bias.evaluate import Evaluation, evaluate
+from monitor_service.monitors.model_bias.model_scores import usable_predictor
 from monitor_service.monitors.model_bias.plan import prediction_source
 from monitor_service.monitors.model_bias.report import write_bias_report
 from monitor_service.monitors.model_bias.requests import (
@@ -120,10 +127,12 @@ def _load_config(request: _ModelBiasRequest) -> AnalysisConfig:
     given = request.analysis_config
     config = load_config(given) if isinstance(given, str) else parse_config(given, "analysis_config")
     if config.stage_methods("post_training") and prediction_source(config, request.attributes) == "none":
+        _, predictor_problem = usable_predictor(config)
         raise ConfigError(
-            "post-training bias metrics need the predicted label",
-            hint="pass --inference-attribute or --probability-attribute, or set predicted_label in the analysis "
-            "config (or ask only for methods.pre_training_bias)",
+            "post-training bias metrics need the predicted label"
+            + (f"; the config's predictor cannot give it: {predictor_problem}" if predictor_problem else ""),
+            hint="pass --inference-attribute or --probability-attribute, set predicted_label in the analysis "
+            "config, give its predictor a model_uri or endpoint_url (or ask only for methods.pre_training_bias)",
         )
     return config
 
@@ -174,6 +183,8 @@ def _measure(
             if merge_dir is not None:
                 summary.artifacts["merge"] = write_merged(merged, merge_dir, execution_time)
             frame = merged
+        if needs_prediction and prediction_source(config, request.attributes) == "model":
+            frame = _scored(frame, config, progress)
         prepared = spark_counts.prepare(
             frame, config, request.attributes, merged=merged is not None, needs_prediction=needs_prediction
         ).persist(StorageLevel.MEMORY_AND_DISK)
@@ -210,6 +221,21 @@ def _measure(
     return Measured(config, evaluation, states)
 
 
+def _scored(frame: Any, config: AnalysisConfig, progress: Progress) -> Any:
+    """The records with the config's predictor's scores; the model is loaded here first, so a bad one fails fast."""
+    from monitor_service.monitors.model_bias.model_scores import feature_columns, predictor_config, with_model_scores
+    from monitor_service.predictor import build_predictor
+
+    first = frame.select("fields").first()
+    seen = [f["name"] for f in (first["fields"] or [])] if first is not None else []
+    columns = feature_columns(config, seen)
+    block = predictor_config(config)
+    assert block is not None
+    build_predictor(block, feature_names=columns)
+    progress(f"predicting with the analysis config's predictor on {len(columns)} columns")
+    return with_model_scores(frame, config, columns)
+
+
 def _write_results(
     out: str,
     measured: Measured,
@@ -217,7 +243,7 @@ def _write_results(
     summary: RunSummary,
     request: _ModelBiasRequest,
 ) -> None:
-    stages = measured.evaluation.stages if measured.evaluation is not None else {}
+    stages = measured.evaluation.stages if measured.evaluation is not None else _empty_stages(measured.config)
     summary.artifacts["analysis"] = _write(out, ANALYSIS_FILE, analysis_document(stages))
     # The config the run used, beside its results (a baseline keeps it as its analysis_config document).
     summary.artifacts["analysis_config"] = _write(
@@ -227,6 +253,14 @@ def _write_results(
         summary.feature_metrics.update(history_metrics(measured.evaluation))
     summary.artifacts["report"] = write_bias_report(out, summary, measured.config, measured.evaluation, outcome,
                                                     getattr(request, "drift", None))
+
+
+def _empty_stages(config: AnalysisConfig) -> dict[Stage, StageResult]:
+    """The asked-for stages with no facet entry: a window without any labelled record yet."""
+    facets = {config.column(f.name_or_index): [] for f in config.facet}
+    label = ",".join(str(v) for v in config.label_values_or_threshold)
+    stages: tuple[Stage, ...] = ("pre_training", "post_training")
+    return {s: StageResult(config.label_name, label, dict(facets)) for s in stages if config.stage_methods(s)}
 
 
 def history_metrics(evaluation: Evaluation) -> dict[str, dict[str, float | None]]:

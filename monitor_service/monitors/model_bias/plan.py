@@ -16,7 +16,7 @@ from monitor_service.monitors.model_bias.column_types import ColumnProfile, Data
 from monitor_service.monitors.model_bias.config import AnalysisConfig
 from monitor_service.monitors.model_bias.facets import Split, interval, plan_split
 
-PredictionSource = Literal["inference", "probability", "predicted_label", "none"]
+PredictionSource = Literal["inference", "probability", "predicted_label", "model", "none"]
 MAX_FACET_VALUES = 1000  # one entry per value (no value_or_threshold) beyond this is refused
 MAX_GROUPS = 10_000  # group-variable values for CDDL / CDDPL
 
@@ -56,7 +56,9 @@ def prediction_source(config: AnalysisConfig, attrs: BiasAttributes) -> Predicti
         return "probability"
     if config.predicted_label is not None:
         return "predicted_label"
-    return "none"
+    from monitor_service.monitors.model_bias.model_scores import usable_predictor
+
+    return "model" if usable_predictor(config)[0] else "none"
 
 
 def make_plan(config: AnalysisConfig, attrs: BiasAttributes, profiles: Profiles) -> Plan:

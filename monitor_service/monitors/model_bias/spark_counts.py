@@ -24,6 +24,7 @@ from monitor_service.monitors.model_bias.column_types import ColumnProfile
 from monitor_service.monitors.model_bias.config import AnalysisConfig, Scalar
 from monitor_service.monitors.model_bias.facets import Split
 from monitor_service.monitors.model_bias.flip_test import FlipSample
+from monitor_service.monitors.model_bias.model_scores import SCORE_COLUMN
 from monitor_service.monitors.model_bias.plan import Plan, Profiles, prediction_source
 from monitor_service.monitors.model_quality.spark_metrics import locate
 
@@ -71,7 +72,9 @@ def prepare(
         prediction = _text(locate("fields", config.column(config.predicted_label)))
     elif source == "probability":
         score = _number(_text(locate("fields", attrs.probability_attribute)))
-    has_prediction = score.isNotNull() if source == "probability" else prediction.isNotNull()
+    elif source == "model":  # scored by the config's predictor (model_scores.with_model_scores)
+        score = F.when(~F.isnan(F.col(SCORE_COLUMN)), F.col(SCORE_COLUMN))
+    has_prediction = score.isNotNull() if source in ("probability", "model") else prediction.isNotNull()
     state = (
         F.when(F.col("gt_fields").isNull(), F.lit("unlabelled")) if merged else F.when(F.lit(False), F.lit(""))
     )
@@ -96,7 +99,11 @@ def prepare(
     )
 
 
-def _profile_columns(name: str) -> list[Column]:
+def _profile_columns(name: str, typed: bool) -> list[Column]:
+    """The typing profile of one column; the distinct count (costly) only when the type depends on it.
+
+    With more than one configured value a column is categorical whatever its data (`typed` False).
+    """
     from pyspark.sql import functions as F
 
     usable = F.col("state") == "usable"
@@ -106,7 +113,7 @@ def _profile_columns(name: str) -> list[Column]:
         F.count(value).alias(f"{name}__count"),
         F.count(number).alias(f"{name}__numeric"),
         F.count(F.when(value.rlike(_INTEGER), 1)).alias(f"{name}__integers"),
-        F.count_distinct(number).alias(f"{name}__distinct"),
+        (F.count_distinct(number) if typed else F.lit(0)).alias(f"{name}__distinct"),
         F.max(number).alias(f"{name}__max"),
     ]
 
@@ -127,12 +134,17 @@ def profile(prepared: DataFrame, config: AnalysisConfig, text_prediction: bool) 
 
     usable = F.col("state") == "usable"
     facet_names = [f"facet_{i}" for i in range(len(config.facet))]
-    typed = [*facet_names, "label", *(["prediction"] if text_prediction else [])]
+    label_typed = len(config.label_values_or_threshold) <= 1
+    typed = [(n, len(f.value_or_threshold or []) <= 1) for n, f in zip(facet_names, config.facet, strict=True)]
+    typed += [("label", label_typed), *([("prediction", label_typed)] if text_prediction else [])]
     exprs = [F.count(F.when(F.col("state") == s, 1)).alias(f"state__{s}") for s in STATES]
-    for name in typed:
-        exprs += _profile_columns(name)
-    exprs += [F.count_distinct(F.when(usable, F.col(n))).alias(f"{n}__distinct_text") for n in facet_names]
-    exprs.append(F.count_distinct(F.when(usable, F.col("grp"))).alias("grp__distinct"))
+    for name, needs_distinct in typed:
+        exprs += _profile_columns(name, needs_distinct)
+    # Distinct values bound the one-entry-per-value facets and the group variable.
+    exprs += [(F.count_distinct(F.when(usable, F.col(n))) if f.value_or_threshold is None else F.lit(0))
+              .alias(f"{n}__distinct_text") for n, f in zip(facet_names, config.facet, strict=True)]
+    grouped = config.group_variable is not None
+    exprs.append((F.count_distinct(F.when(usable, F.col("grp"))) if grouped else F.lit(0)).alias("grp__distinct"))
     row = prepared.agg(*exprs).first()
     assert row is not None
     states = {s: int(row[f"state__{s}"]) for s in STATES}
@@ -193,7 +205,7 @@ def facet_key(text: Column, split: Split) -> Column:
 def positive_prediction(plan: Plan) -> Column:
     from pyspark.sql import functions as F
 
-    if plan.prediction_source == "probability":
+    if plan.prediction_source in ("probability", "model"):
         return F.coalesce(F.col("score") > F.lit(plan.probability_threshold), F.lit(False))
     if plan.prediction is None:
         return F.lit(False)
