@@ -55,6 +55,13 @@ def get_session(
         builder = builder.master(master or "local[*]")
         if (master or "local").startswith("local"):
             settings.update(LOCAL_CONF)
+            # Local Python workers (pandas UDFs: a bias job scoring with a model) must run the driver's
+            # interpreter, the one with the project's packages, not whatever `python3` is on PATH;
+            # PySpark reads it from PYSPARK_PYTHON when the context starts. A value already set wins.
+            import os
+            import sys
+
+            os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     if progress:
         settings["spark.ui.showConsoleProgress"] = "true"
     settings.update(conf or {})

@@ -74,7 +74,6 @@ def with_model_scores(frame: DataFrame, config: AnalysisConfig, columns: list[st
     block = predictor_config(config)
     assert block is not None
 
-    @F.pandas_udf("double")  # type: ignore[call-overload]
     def score(batches: Iterator[pd.Series]) -> Iterator[pd.Series]:
         from monitor_service.predictor import build_predictor
 
@@ -85,7 +84,10 @@ def with_model_scores(frame: DataFrame, config: AnalysisConfig, columns: list[st
             table = pd.DataFrame([[r.get(c) for c in columns] for r in records], columns=columns)
             yield pd.Series(_predict(predictor, table, positive), dtype="float64")
 
-    return frame.withColumn(SCORE_COLUMN, score(F.col("fields")))
+    # Spark reads the iterator-of-series form from real type hints (this module's are strings).
+    score.__annotations__ = {"batches": Iterator[pd.Series], "return": Iterator[pd.Series]}
+    udf = F.pandas_udf(score, "double")  # type: ignore[call-overload]
+    return frame.withColumn(SCORE_COLUMN, udf(F.col("fields")))
 
 
 def _predict(predictor: Predictor, table: Any, positive: int) -> list[float]:
