@@ -1,0 +1,166 @@
+"""Calling a model: one interface for every framework, serial pipelines, and the framework registry.
+
+Every container is an `Invoker`: request bytes and content type in, response bytes and content type
+out (SageMaker's container contract), so a serial pipeline is just invokers chained, each response
+becoming the next request. In-process frameworks implement the blocking `call`; `acall` runs it on
+the gateway's model threads so the event loop keeps serving (and capturing) meanwhile. The
+`container` framework implements `acall` natively over HTTP. Batch transform uses `call`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable
+from concurrent.futures import Executor
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from monitor_service.core.registry import Registry
+from monitor_service.errors import ModelError, ModelInvocationError
+from monitor_service.gateway.config import ContainerDefinition, ModelDefinition
+
+
+@dataclass(frozen=True)
+class Invocation:
+    """What reaches a model: the payload and the SageMaker headers that concern it."""
+
+    body: bytes
+    content_type: str | None
+    accept: str | None = None
+    custom_attributes: str | None = None
+    target_model: str | None = None
+    inference_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Reply:
+    body: bytes
+    content_type: str
+    custom_attributes: str | None = None
+
+
+@dataclass(frozen=True)
+class BuildContext:
+    """What building an invoker may need: where to cache artifacts, the model threads, the metrics hook."""
+
+    cache_dir: Path
+    executor: Executor | None = None
+    cache_bytes: int = 512 * 1024 * 1024
+    on_cache_event: Callable[[str, float], None] | None = None  # ("hit"|"miss"|"eviction"|"size"|..., value)
+
+
+class Invoker:
+    """Base class: subclasses implement `call` (blocking) and may override `acall`, `ping`, `close`."""
+
+    name: str = "model"
+    executor: Executor | None = None
+
+    def __init__(self) -> None:
+        self.inflight = 0
+        self._inflight_lock = threading.Lock()
+
+    def call(self, invocation: Invocation) -> Reply:
+        raise NotImplementedError
+
+    async def acall(self, invocation: Invocation) -> Reply:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.executor, self.call, invocation)
+
+    async def ping(self) -> bool:
+        return True
+
+    def close(self) -> None:
+        """Release what the invoker holds (connections, caches)."""
+
+    def size_bytes(self) -> int:
+        """Estimated memory held, for the multi-model cache's budget."""
+        return 0
+
+
+class PipelineInvoker(Invoker):
+    """SageMaker's Serial inference pipeline: each container's response is the next one's request."""
+
+    def __init__(self, stages: list[Invoker]) -> None:
+        super().__init__()
+        self.stages = stages
+
+    def _next(self, invocation: Invocation, reply: Reply, last: bool, original_accept: str | None) -> Invocation:
+        return replace(invocation, body=reply.body, content_type=reply.content_type,
+                       accept=original_accept if last else None,
+                       custom_attributes=reply.custom_attributes or invocation.custom_attributes)
+
+    def call(self, invocation: Invocation) -> Reply:
+        accept = invocation.accept
+        current = replace(invocation, accept=accept if len(self.stages) == 1 else None)
+        reply: Reply | None = None
+        for i, stage in enumerate(self.stages):
+            if reply is not None:
+                current = self._next(current, reply, i == len(self.stages) - 1, accept)
+            reply = _in_stage(i, stage.call, current)
+        assert reply is not None
+        return reply
+
+    async def acall(self, invocation: Invocation) -> Reply:
+        accept = invocation.accept
+        current = replace(invocation, accept=accept if len(self.stages) == 1 else None)
+        reply: Reply | None = None
+        for i, stage in enumerate(self.stages):
+            if reply is not None:
+                current = self._next(current, reply, i == len(self.stages) - 1, accept)
+            try:
+                reply = await stage.acall(current)
+            except ModelInvocationError as exc:
+                raise ModelInvocationError(exc.status, f"pipeline container {i + 1} ({stage.name}): {exc.message}",
+                                           hint=exc.hint) from exc
+        assert reply is not None
+        return reply
+
+    async def ping(self) -> bool:
+        return all([await s.ping() for s in self.stages])
+
+    def close(self) -> None:
+        for stage in self.stages:
+            stage.close()
+
+
+def _in_stage(i: int, fn: Callable[[Invocation], Reply], invocation: Invocation) -> Reply:
+    try:
+        return fn(invocation)
+    except ModelInvocationError as exc:
+        raise ModelInvocationError(exc.status, f"pipeline container {i + 1}: {exc.message}", hint=exc.hint) from exc
+
+
+# Framework name -> factory(container, model name, context) -> Invoker. Frameworks register on import.
+FRAMEWORKS: Registry[Callable[[ContainerDefinition, str, BuildContext], Invoker]] = Registry("framework")
+
+
+def _load_frameworks() -> None:
+    from monitor_service.gateway import builtin, container, script  # noqa: F401  (registration)
+
+
+def build_container(container: ContainerDefinition, model_name: str, context: BuildContext) -> Invoker:
+    _load_frameworks()
+    if container.Mode == "MultiModel" and container.Framework != "container":
+        from monitor_service.gateway.multimodel import MultiModelInvoker
+
+        invoker: Invoker = MultiModelInvoker(container, model_name, context)
+    else:
+        invoker = FRAMEWORKS.get(container.Framework)(container, model_name, context)
+    invoker.executor = context.executor
+    return invoker
+
+
+def build_model(model: ModelDefinition, context: BuildContext) -> Invoker:
+    """Load a model (all its containers); raises ModelError naming the model and the cause."""
+    containers = model.containers()
+    try:
+        stages = [build_container(c, model.ModelName, context) for c in containers]
+    except ModelError as exc:
+        raise ModelError(f"model {model.ModelName}: {exc.message}", hint=exc.hint) from exc
+    if len(stages) == 1:
+        return stages[0]
+    pipeline = PipelineInvoker(stages)
+    pipeline.executor = context.executor
+    pipeline.name = model.ModelName
+    return pipeline
