@@ -3,7 +3,7 @@
 `X-Amzn-SageMaker-Target-Model` names a path below the prefix (`churn/v3.tar.gz`). The first call
 loads it (one load per model even when many requests ask at once) into an LRU cache whose memory
 budget is `Gateway.MultiModelCacheBytes`; a model's memory is estimated by its artifact's bytes on
-disk. Loading one more model unloads the least recently used ones until the budget holds (a model
+disk (extracted). Loading one more model unloads the least recently used ones until the budget holds (a model
 bigger than the whole budget is still served, alone). Hits, misses, evictions and loading time go
 to the metrics (CloudWatch's `ModelCacheHit`, `LoadedModelCount`, `ModelLoadingTime`).
 """
@@ -16,6 +16,7 @@ import time
 from collections import OrderedDict
 
 from monitor_service.errors import ModelError, ModelInvocationError
+from monitor_service.gateway.artifacts import artifact_bytes, local_artifact
 from monitor_service.gateway.config import ContainerDefinition
 from monitor_service.gateway.invokers import FRAMEWORKS, BuildContext, Invocation, Invoker, Reply
 
@@ -32,6 +33,7 @@ class MultiModelInvoker(Invoker):
         self.context = context
         self.budget = context.cache_bytes
         self._models: OrderedDict[str, Invoker] = OrderedDict()
+        self._sizes: dict[str, int] = {}
         self._lock = threading.Lock()
         self._loading: dict[str, threading.Lock] = {}
 
@@ -67,26 +69,28 @@ class MultiModelInvoker(Invoker):
                     return model
             self._event("miss")
             started = time.perf_counter()
+            url = f"{self.prefix}/{target}"
             try:
-                model = FRAMEWORKS.get(self.single.Framework)(
-                    self.single.model_copy(update={"ModelDataUrl": f"{self.prefix}/{target}"}),
-                    f"{self.name}/{target}", self.context)
+                model = FRAMEWORKS.get(self.single.Framework)(self.single.model_copy(update={"ModelDataUrl": url}),
+                                                              f"{self.name}/{target}", self.context)
+                size = model.size_bytes() or artifact_bytes(local_artifact(url, self.context.cache_dir))
             except ModelError as exc:
                 raise ModelInvocationError(404 if "does not exist" in exc.message else 500,
                                            f"cannot load target model {target!r}: {exc.message}") from exc
             self._event("loading_us", (time.perf_counter() - started) * 1e6)
             with self._lock:
                 self._models[target] = model
+                self._sizes[target] = size
                 self._loading.pop(target, None)
                 self._evict()
         return model
 
     def _evict(self) -> None:
         """Unload least recently used models until the budget holds (lock held)."""
-        total = sum(m.size_bytes() for m in self._models.values())
+        total = sum(self._sizes[t] for t in self._models)
         while total > self.budget and len(self._models) > 1:
-            _, victim = self._models.popitem(last=False)
-            total -= victim.size_bytes()
+            target, victim = self._models.popitem(last=False)
+            total -= self._sizes.pop(target)
             victim.close()
             self._event("eviction")
         self._event("loaded", len(self._models))

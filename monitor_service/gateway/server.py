@@ -10,6 +10,7 @@ logging costs more than the whole routing path.
 from __future__ import annotations
 
 import logging
+import signal
 
 from monitor_service.errors import ConfigError
 from monitor_service.gateway.config import GatewaySettings
@@ -41,6 +42,10 @@ def run_gateway(*, config_path: str | None, database_url: str | None, host: str,
                             access_log=False, loop=_loop(), http=_http(), lifespan="on",
                             timeout_graceful_shutdown=30)
     server = uvicorn.Server(config)
+    # uvicorn re-raises SIGTERM/SIGINT once it has shut down; after a graceful stop (spool flushed and
+    # uploaded) the process exits 0 rather than dying of the signal.
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: None)
     server.run()
     return 0 if server.started else 1
 
