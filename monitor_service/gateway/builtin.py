@@ -38,16 +38,26 @@ def model_source(container: ContainerDefinition, cache_dir: Any) -> Any:
     return read_source(str(path), container.Framework, container.Trusted)
 
 
+def _loaded(source: Any) -> Any:
+    from monitor_service.predictor import load_source
+
+    try:
+        return load_source(source)
+    except ModelError as exc:
+        if "trusted" in exc.message.lower() and not source.trusted:
+            raise ModelError(exc.message, hint="in the gateway configuration, set Trusted: true on the model "
+                             "if you trust the file") from exc
+        raise
+
+
 class BuiltinInvoker(Invoker):
     def __init__(self, container: ContainerDefinition, model_name: str, context: BuildContext,
                  source: Any = None) -> None:
         super().__init__()
-        from monitor_service.predictor import load_source
-
         self.name = model_name
         source = source if source is not None else model_source(container, context.cache_dir)
         self._size = len(source.data)
-        self.model = load_source(source)
+        self.model = _loaded(source)
         self._columns = self.model.explained_outputs()
 
     def call(self, invocation: Invocation) -> Reply:

@@ -83,3 +83,26 @@ def test_transform_jsonlines_single_record(spark: Any, tmp_path: Path) -> None:
     assert all(set(r) == {"SageMakerOutput", "SageMakerInferenceId", "SageMakerInferenceTime"} for r in records)
     assert main(["transform", "--model-name", "nope", "--config", str(config), "--input", str(data),
                  "--output", str(out)]) == 2
+
+
+def test_transform_broadcasts_a_sklearn_model(spark: Any, tmp_path: Path) -> None:
+    import numpy as np
+    import skops.io as sio
+    from sklearn.linear_model import LogisticRegression
+
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(120, 3))
+    model = LogisticRegression().fit(X, (X[:, 0] > 0).astype(int))
+    sio.dump(model, tmp_path / "model.skops")
+    config = write_config(tmp_path, {"Models": [{"ModelName": "clf", "Framework": "sklearn",
+                                                 "ModelDataUrl": str(tmp_path / "model.skops")}]})
+    data = tmp_path / "in"
+    data.mkdir()
+    for part in range(3):  # three files: three tasks sharing one broadcast model
+        rows = X[part * 40:(part + 1) * 40]
+        (data / f"p{part}.csv").write_text("".join(",".join(repr(float(v)) for v in r) + "\n" for r in rows))
+    assert main(["transform", "--model-name", "clf", "--config", str(config), "--input", str(data),
+                 "--output", str(tmp_path / "out")]) == 0
+    got = np.concatenate([[float(x) for x in (tmp_path / "out" / f"p{p}.csv.out").read_text().splitlines()]
+                          for p in range(3)])
+    np.testing.assert_allclose(got, model.predict_proba(X)[:, 1], atol=1e-12)
