@@ -13,9 +13,9 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from monitor_service.core.json_fields import describe_validation_error
 from monitor_service.errors import ConfigError
@@ -26,18 +26,32 @@ FRAMEWORKS = ("sklearn", "xgboost", "lightgbm", "onnx", "script", "container")
 FrameworkName = Literal["sklearn", "xgboost", "lightgbm", "onnx", "script", "container"]
 
 
-def _check_name(value: str, what: str) -> str:
+def _check_name(value: str) -> str:
     if not _NAME.match(value):
-        raise ValueError(f"{value!r} is not a valid {what}: 1-63 letters, digits and hyphens, "
+        raise ValueError(f"{value!r} is not a valid name: 1-63 letters, digits and hyphens, "
                          "starting with a letter or digit")
     return value
+
+
+Name = Annotated[str, AfterValidator(_check_name)]
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class ContainerDefinition(_Strict):
+class _ContainerFields(_Strict):
+    """Where a container's model is and how to call it (shared by inline models and pipelines)."""
+
+    ModelDataUrl: str | None = None
+    EntryPoint: str | None = None
+    Url: str | None = None
+    Mode: Literal["SingleModel", "MultiModel"] = "SingleModel"
+    Trusted: bool = False
+    TimeoutSeconds: float = Field(default=60.0, gt=0, le=3600)
+
+
+class ContainerDefinition(_ContainerFields):
     """One model container: a framework and where its artifact (or upstream server) is.
 
     `ModelDataUrl` is a file, a folder, a `.tar.gz` (SageMaker's model.tar.gz, extracted once) or an
@@ -49,12 +63,6 @@ class ContainerDefinition(_Strict):
     """
 
     Framework: FrameworkName
-    ModelDataUrl: str | None = None
-    EntryPoint: str | None = None
-    Url: str | None = None
-    Mode: Literal["SingleModel", "MultiModel"] = "SingleModel"
-    Trusted: bool = False
-    TimeoutSeconds: float = Field(default=60.0, gt=0, le=3600)
 
     @model_validator(mode="after")
     def _framework_needs(self) -> ContainerDefinition:
@@ -80,7 +88,7 @@ class ExecutionConfig(_Strict):
     Mode: Literal["Serial"] = "Serial"
 
 
-class ModelDefinition(_Strict):
+class ModelDefinition(_ContainerFields):
     """A model (SageMaker CreateModel): one container given inline, or `Containers` run in series.
 
     Inline form: `{ModelName, Framework, ModelDataUrl, ...}`. Pipeline form: `{ModelName,
@@ -88,21 +96,10 @@ class ModelDefinition(_Strict):
     container's response is the next one's request, as SageMaker's serial inference pipelines.
     """
 
-    ModelName: str
+    ModelName: Name
     Framework: FrameworkName | None = None
-    ModelDataUrl: str | None = None
-    EntryPoint: str | None = None
-    Url: str | None = None
-    Mode: Literal["SingleModel", "MultiModel"] = "SingleModel"
-    Trusted: bool = False
-    TimeoutSeconds: float = Field(default=60.0, gt=0, le=3600)
     Containers: list[ContainerDefinition] | None = Field(default=None, min_length=1, max_length=15)
     InferenceExecutionConfig: ExecutionConfig | None = None
-
-    @field_validator("ModelName")
-    @classmethod
-    def _name(cls, value: str) -> str:
-        return _check_name(value, "ModelName")
 
     @model_validator(mode="before")
     @classmethod
@@ -132,15 +129,10 @@ class ModelDefinition(_Strict):
 
 
 class ProductionVariant(_Strict):
-    VariantName: str
+    VariantName: Name
     ModelName: str
     InitialVariantWeight: float = Field(default=1.0, ge=0)
     InitialInstanceCount: int = Field(default=1, ge=1)
-
-    @field_validator("VariantName")
-    @classmethod
-    def _name(cls, value: str) -> str:
-        return _check_name(value, "VariantName")
 
 
 class CaptureOption(_Strict):
@@ -177,14 +169,9 @@ class CaptureConfig(_Strict):
 
 
 class EndpointDefinition(_Strict):
-    EndpointName: str
+    EndpointName: Name
     ProductionVariants: list[ProductionVariant] = Field(min_length=1, max_length=10)
     DataCaptureConfig: CaptureConfig | None = None
-
-    @field_validator("EndpointName")
-    @classmethod
-    def _name(cls, value: str) -> str:
-        return _check_name(value, "EndpointName")
 
     @model_validator(mode="after")
     def _variants(self) -> EndpointDefinition:

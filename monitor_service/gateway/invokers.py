@@ -85,34 +85,29 @@ class PipelineInvoker(Invoker):
         super().__init__()
         self.stages = stages
 
-    def _next(self, invocation: Invocation, reply: Reply, last: bool, original_accept: str | None) -> Invocation:
-        return replace(invocation, body=reply.body, content_type=reply.content_type,
-                       accept=original_accept if last else None,
-                       custom_attributes=reply.custom_attributes or invocation.custom_attributes)
+    def _request(self, i: int, original: Invocation, previous: Reply | None) -> Invocation:
+        """Container i's request: the caller's for the first, the previous response after; the
+        caller's Accept goes to the last container only (the others answer in their own type)."""
+        accept = original.accept if i == len(self.stages) - 1 else None
+        if previous is None:
+            return replace(original, accept=accept)
+        return replace(original, body=previous.body, content_type=previous.content_type, accept=accept,
+                       custom_attributes=previous.custom_attributes or original.custom_attributes)
 
     def call(self, invocation: Invocation) -> Reply:
-        accept = invocation.accept
-        current = replace(invocation, accept=accept if len(self.stages) == 1 else None)
         reply: Reply | None = None
         for i, stage in enumerate(self.stages):
-            if reply is not None:
-                current = self._next(current, reply, i == len(self.stages) - 1, accept)
-            reply = _in_stage(i, stage.call, current)
+            reply = _in_stage(i, stage, self._request(i, invocation, reply), stage.call)
         assert reply is not None
         return reply
 
     async def acall(self, invocation: Invocation) -> Reply:
-        accept = invocation.accept
-        current = replace(invocation, accept=accept if len(self.stages) == 1 else None)
         reply: Reply | None = None
         for i, stage in enumerate(self.stages):
-            if reply is not None:
-                current = self._next(current, reply, i == len(self.stages) - 1, accept)
             try:
-                reply = await stage.acall(current)
+                reply = await stage.acall(self._request(i, invocation, reply))
             except ModelInvocationError as exc:
-                raise ModelInvocationError(exc.status, f"pipeline container {i + 1} ({stage.name}): {exc.message}",
-                                           hint=exc.hint) from exc
+                raise _stage_error(i, stage, exc) from exc
         assert reply is not None
         return reply
 
@@ -124,11 +119,16 @@ class PipelineInvoker(Invoker):
             stage.close()
 
 
-def _in_stage(i: int, fn: Callable[[Invocation], Reply], invocation: Invocation) -> Reply:
+def _stage_error(i: int, stage: Invoker, exc: ModelInvocationError) -> ModelInvocationError:
+    return ModelInvocationError(exc.status, f"pipeline container {i + 1} ({stage.name}): {exc.message}",
+                                hint=exc.hint)
+
+
+def _in_stage(i: int, stage: Invoker, invocation: Invocation, fn: Callable[[Invocation], Reply]) -> Reply:
     try:
         return fn(invocation)
     except ModelInvocationError as exc:
-        raise ModelInvocationError(exc.status, f"pipeline container {i + 1}: {exc.message}", hint=exc.hint) from exc
+        raise _stage_error(i, stage, exc) from exc
 
 
 # Framework name -> factory(container, model name, context) -> Invoker. Frameworks register on import.

@@ -54,19 +54,15 @@ class MultiModelInvoker(Invoker):
             raise ModelInvocationError(400, f"target model {target!r} must be a relative path below the "
                                        "endpoint's model prefix (letters, digits, . _ - /; no ..)")
         with self._lock:
-            model = self._models.get(target)
+            model = self._hit(target)
             if model is not None:
-                self._models.move_to_end(target)
-                self._event("hit")
                 return model
             gate = self._loading.setdefault(target, threading.Lock())
-        with gate:
+        with gate:  # one load per model, however many requests wait for it
             with self._lock:
-                model = self._models.get(target)
-                if model is not None:
-                    self._models.move_to_end(target)
-                    self._event("hit")
-                    return model
+                model = self._hit(target)
+            if model is not None:
+                return model
             self._event("miss")
             started = time.perf_counter()
             url = f"{self.prefix}/{target}"
@@ -83,6 +79,14 @@ class MultiModelInvoker(Invoker):
                 self._sizes[target] = size
                 self._loading.pop(target, None)
                 self._evict()
+        return model
+
+    def _hit(self, target: str) -> Invoker | None:
+        """The loaded model, now the most recently used (lock held)."""
+        model = self._models.get(target)
+        if model is not None:
+            self._models.move_to_end(target)
+            self._event("hit")
         return model
 
     def _evict(self) -> None:

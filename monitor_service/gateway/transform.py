@@ -41,6 +41,7 @@ from monitor_service.errors import ConfigError, InputError, ModelError, ModelInv
 from monitor_service.gateway import serde
 from monitor_service.gateway.config import GatewayConfig, ModelDefinition
 from monitor_service.gateway.invokers import BuildContext, Invocation, Invoker, PipelineInvoker, build_container
+from monitor_service.gateway.uploader import put_local
 
 _ID_NAMESPACE = uuid.UUID("6f1c1d4e-8f0b-4a8e-9b7e-2f6f3c1a9d20")
 _RESULT_SCHEMA = ("file string, output string, records long, failed long, status string, error string, "
@@ -310,14 +311,7 @@ def _write(path: str, data: bytes) -> None:
         fs.makedirs(target.rsplit("/", 1)[0], exist_ok=True)
         fs.pipe_file(target, data)
         return
-    target = Path(path.removeprefix("file://"))
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    with tmp.open("wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, target)
+    put_local(Path(path.removeprefix("file://")), data)
 
 
 def _write_manifests(request: TransformRequest, input_prefix: str, relatives: list[str],

@@ -125,7 +125,7 @@ def upload_segment(segment: ClosedSegment) -> tuple[int, int]:
     digest = hashlib.sha256(data).digest()
     target = target_url(segment)
     if "://" not in target or target.startswith("file://"):
-        _put_local(Path(target.removeprefix("file://")), data)
+        put_local(Path(target.removeprefix("file://")), data)
         back = Path(target.removeprefix("file://")).read_bytes()
     else:
         import fsspec
@@ -141,7 +141,8 @@ def upload_segment(segment: ClosedSegment) -> tuple[int, int]:
     return data.count(b"\n"), len(data)
 
 
-def _put_local(target: Path, data: bytes) -> None:
+def put_local(target: Path, data: bytes) -> None:
+    """Write a local file whole or not at all: a hidden temporary name, fsync, rename, fsync the folder."""
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     with tmp.open("wb") as handle:

@@ -43,7 +43,8 @@ def test_yaml_and_json_give_the_same_config(tmp_path: Path) -> None:
     ({"Models": [{**MODEL, "Framework": "pytorch"}]}, "Models[0].Framework"),
     ({"Models": [{"ModelName": "x", "Framework": "container"}]}, "the container framework needs Url"),
     ({"Models": [{"ModelName": "x", "Framework": "script"}]}, "the script framework needs EntryPoint"),
-    ({"Models": [{"ModelName": "bad_name!", "Framework": "script", "EntryPoint": "a.py"}]}, "not a valid ModelName"),
+    ({"Models": [{"ModelName": "bad_name!", "Framework": "script", "EntryPoint": "a.py"}]},
+     "Models[0].ModelName: 'bad_name!' is not a valid name"),
     ({"Endpoints": [{**ENDPOINT, "ProductionVariants": [
         {"VariantName": "A", "ModelName": "churn-v1"}, {"VariantName": "A", "ModelName": "churn-v1"}]}]},
      "duplicate VariantName ['A']"),
