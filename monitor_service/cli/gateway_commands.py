@@ -11,10 +11,13 @@ uploads it before the process exits.
 from __future__ import annotations
 
 import argparse
+import functools
 import logging
+import sys
+from collections.abc import Callable
 from typing import Any
 
-from monitor_service.errors import ConfigError
+from monitor_service.errors import ConfigError, MonitorError
 
 
 def register(subparsers: Any) -> None:
@@ -44,6 +47,23 @@ def register(subparsers: Any) -> None:
     transform.set_defaults(handler=cmd_transform)
 
 
+def _reported(handler: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    """Usage errors go up to `main` (exit 2); any other error of ours is one line and exit 1."""
+
+    @functools.wraps(handler)
+    def run(args: argparse.Namespace) -> int:
+        try:
+            return handler(args)
+        except ConfigError:
+            raise
+        except MonitorError as exc:
+            print(f"monitor {args.command}: error: {exc}", file=sys.stderr)
+            return 1
+
+    return run
+
+
+@_reported
 def cmd_gateway(args: argparse.Namespace) -> int:
     from monitor_service.gateway.server import run_gateway
 
@@ -60,6 +80,7 @@ def cmd_gateway(args: argparse.Namespace) -> int:
                        log_level=args.log_level)
 
 
+@_reported
 def cmd_transform(args: argparse.Namespace) -> int:
     from monitor_service.gateway.config import load_config
     from monitor_service.gateway.transform import TransformRequest, run_transform

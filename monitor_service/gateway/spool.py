@@ -97,6 +97,7 @@ class Spool:
         self._bytes = 0
         self._stopped = False
         self._thread: threading.Thread | None = None
+        self._lock_fd: int | None = None
         try:
             self.root.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -105,11 +106,27 @@ class Spool:
 
     # -- start / stop ---------------------------------------------------------------------------
     def start(self) -> list[ClosedSegment]:
-        """Recover what a previous run left, start the I/O thread; returns every closed segment."""
+        """Recover what a previous run left, start the I/O thread; returns every closed segment.
+
+        The folder is locked first: a second gateway on the same spool would cut the first one's
+        open segments as if they were left by a crash.
+        """
+        self._lock_folder()
         ready = self.recover()
         self._thread = threading.Thread(target=self._run, name="capture-spool", daemon=True)
         self._thread.start()
         return ready
+
+    def _lock_folder(self) -> None:
+        import fcntl
+
+        self._lock_fd = os.open(self.root / ".lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        try:
+            fcntl.flock(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(self._lock_fd)
+            raise InputError(f"the capture spool {self.root} is in use by another gateway process",
+                             hint="give each gateway process its own Gateway.SpoolDirectory") from None
 
     def close_all(self) -> None:
         """Close every open segment (fsync + rename) and stop the I/O thread; used at shutdown."""
@@ -121,6 +138,9 @@ class Spool:
         if self._thread is not None:
             self._thread.join()
         self._process_closing()
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)  # releases the folder's lock
+            self._lock_fd = None
 
     def recover(self) -> list[ClosedSegment]:
         """Close leftover open segments after their last complete line; list closed ones."""

@@ -46,7 +46,9 @@ def api(gateway_database_url: str, tmp_path: Path) -> Iterator[tuple[TestClient,
 
 def test_config_and_weights_over_rest(api: tuple[TestClient, dict[str, str], dict[str, str]], tmp_path: Path) -> None:
     client, admin, reader = api
-    assert client.get("/api/v1/gateway/config", headers=reader).status_code == 404
+    empty = client.get("/api/v1/gateway/config", headers=reader)
+    assert empty.status_code == 200 and empty.json()["version"] is None
+    assert empty.json()["config"] == {"Models": [], "Endpoints": []}
     assert client.put("/api/v1/gateway/config", headers=reader, json=_document(tmp_path)).status_code == 403
     assert client.put("/api/v1/gateway/config", json=_document(tmp_path)).status_code == 401
     bad = _document(tmp_path)

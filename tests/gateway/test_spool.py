@@ -89,3 +89,14 @@ def test_uploader_verifies_then_deletes_and_retries(tmp_path: Path) -> None:
     assert not closed[0].path.exists() and spool.used_bytes == 0
     assert not [p for p in target.parent.iterdir() if p.name.startswith(".")]  # no temporary file left
     assert time.time() - closed[0].closed_at < 30
+
+
+def test_one_gateway_per_spool_folder(tmp_path: Path) -> None:
+    from monitor_service.errors import InputError
+
+    first, _ = _spool(tmp_path)
+    with pytest.raises(InputError, match="in use by another gateway process"):
+        _spool(tmp_path)
+    first.close_all()
+    second, _ = _spool(tmp_path)  # free again once the first one stopped
+    second.close_all()

@@ -13,7 +13,6 @@ from fastapi import APIRouter, Body, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from monitor_service.api.deps import ReadAccess, ResourcesDep, SessionDep, require_admin
-from monitor_service.errors import NotFoundError
 from monitor_service.gateway.config import parse_config
 from monitor_service.service import gateway as service
 from monitor_service.store.gateway_models import GatewayConfigVersion, GatewayVariantState, GatewayWeightChange
@@ -36,7 +35,11 @@ class ConfigVersionOut(BaseModel):
     created_at: datetime
 
 
-class ConfigOut(ConfigVersionOut):
+class ConfigOut(BaseModel):
+    version: int | None = Field(description="null until a configuration is stored")
+    comment: str | None
+    created_by: str | None = Field(description="Id of the API key that stored it (null: imported by a gateway)")
+    created_at: datetime | None
     config: dict[str, Any]
 
 
@@ -103,11 +106,12 @@ def _change(row: GatewayWeightChange) -> WeightChangeOut:
                            created_at=row.created_at)
 
 
-@router.get("/config", summary="The configuration in force")
+@router.get("/config", summary="The configuration in force (version null and no endpoints before the first PUT)")
 def get_config(session: SessionDep) -> ConfigOut:
     row = service.current_config(session)
-    if row is None:
-        raise NotFoundError("no gateway configuration is stored yet; PUT /api/v1/gateway/config stores one")
+    if row is None:  # what a gateway following the database serves: nothing yet
+        return ConfigOut(version=None, comment="no configuration stored yet; PUT /api/v1/gateway/config stores one",
+                         created_by=None, created_at=None, config={"Models": [], "Endpoints": []})
     return ConfigOut(**_version(row), config=row.document)
 
 
