@@ -170,6 +170,7 @@ def test_full_spool_rejects_or_counts_drops(tmp_path: Path, gateways: list[Gatew
     answers = [(f"r{i}", client.invoke("churn", "1,2,3\n", inference_id=f"r{i}")) for i in range(60)]
     metrics = client.metrics()
     wait_for(lambda: client.metrics()["monitor_gateway_capture_upload_failures_total"] >= 1, what="an upload try")
+    wait_for(lambda: client.metrics()["monitor_gateway_capture_upload_lag_seconds"] > 0, what="the upload lag")
     client.close()
     ok = [i for i, a in answers if a.status == 200 and "x-monitor-capture" not in a.headers]
     refused = [i for i, a in answers if a.status == 429]

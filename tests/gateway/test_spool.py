@@ -100,3 +100,22 @@ def test_one_gateway_per_spool_folder(tmp_path: Path) -> None:
     first.close_all()
     second, _ = _spool(tmp_path)  # free again once the first one stopped
     second.close_all()
+
+
+def test_uploader_writes_fsspec_destinations(tmp_path: Path) -> None:
+    import fsspec
+
+    spool, closed = _spool(tmp_path)
+    spool.append("memory://bucket/capture", "ep", "A", T, b'{"a": 1}\n')
+    spool.append("memory://bucket/capture", "ep", "A", T, b'{"a": 2}\n')
+    spool.close_all()
+    metrics = GatewayMetrics()
+    uploader = Uploader(GatewaySettings(), metrics, released=spool.released)
+    uploader.start()
+    uploader.submit(closed[0])
+    assert uploader.drain(10)
+    uploader.stop()
+    fs = fsspec.filesystem("memory")
+    assert fs.cat_file(f"/bucket/capture/{closed[0].relative}") == b'{"a": 1}\n{"a": 2}\n'
+    assert closed[0].relative.startswith("ep/A/2026/11/01/13/")
+    assert metrics.uploaded_lines.labels("ep", "A")._value.get() == 2

@@ -106,3 +106,27 @@ def test_transform_broadcasts_a_sklearn_model(spark: Any, tmp_path: Path) -> Non
     got = np.concatenate([[float(x) for x in (tmp_path / "out" / f"p{p}.csv.out").read_text().splitlines()]
                           for p in range(3)])
     np.testing.assert_allclose(got, model.predict_proba(X)[:, 1], atol=1e-12)
+
+
+def test_transform_through_an_upstream_container(spark: Any, tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from gateway_harness import ASSETS, free_port
+
+    port = free_port()
+    upstream = subprocess.Popen([sys.executable, str(ASSETS / "upstream.py"), str(port)], stdout=subprocess.PIPE)
+    try:
+        assert upstream.stdout is not None and upstream.stdout.readline().strip() == b"ready"
+        config = write_config(tmp_path, {"Models": [{"ModelName": "byoc", "Framework": "container",
+                                                     "Url": f"http://127.0.0.1:{port}"}]})
+        (tmp_path / "in.csv").write_text("1,2\nbad\n3,4\n")
+        assert main(["transform", "--model-name", "byoc", "--config", str(config), "--input",
+                     str(tmp_path / "in.csv"), "--output", str(tmp_path / "out"), "--batch-strategy",
+                     "SingleRecord"]) == 0
+    finally:
+        upstream.kill()
+        upstream.wait(10)
+    assert (tmp_path / "out" / "in.csv.out").read_text() == "3.0\n7.0\n"
+    failed = json.loads((tmp_path / "out" / "_quarantine" / "_in.csv.failed.jsonl").read_text())
+    assert failed["line"] == 2 and "400" in failed["error"]
