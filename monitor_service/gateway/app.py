@@ -117,6 +117,9 @@ class Gateway:
                                       snapshot.variants, previous))
         self.state = state
         self.metrics.config_version.set(_numeric(snapshot.version))
+        if snapshot.config.Gateway != self.settings and snapshot.config.Gateway.model_fields_set:
+            log.warning("gateway: configuration %s changes the Gateway block; it applies at the next restart",
+                        snapshot.version)
         log.info("gateway: configuration %s in use (%d endpoints)", snapshot.version, len(state.endpoints))
         old = retired(previous, state)
         if old:

@@ -25,7 +25,8 @@ def sampled(key: str, percentage: float) -> bool:
     if percentage <= 0:
         return False
     point = int.from_bytes(hashlib.blake2b(key.encode("utf-8"), digest_size=8).digest(), "big")
-    return point < int(_SPACE * percentage / 100)
+    # Integer arithmetic (percentages to 1/1000 of a percent), so the boundary is exact.
+    return point < _SPACE * round(percentage * 1000) // 100_000
 
 
 @dataclass(frozen=True)
