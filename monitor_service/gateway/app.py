@@ -75,7 +75,8 @@ class Gateway:
         self.uploader = Uploader(settings, self.metrics, released=lambda n: self.spool.released(n))
         self.spool = Spool(settings, self.metrics, on_closed=self.uploader.submit)
         self.context = BuildContext(cache_dir=Path(settings.ModelCacheDirectory), executor=self.executor,
-                                    cache_bytes=settings.MultiModelCacheBytes)
+                                    cache_bytes=settings.MultiModelCacheBytes,
+                                    inline_max_seconds=settings.InlineModelCallMaxMs / 1000)
         self.state: GatewayState | None = None
         self._poller: asyncio.Task[None] | None = None
         self._background: set[asyncio.Task[None]] = set()

@@ -196,6 +196,8 @@ class GatewaySettings(_Strict):
     fsync (group-committed; safe against power loss, slower); `never` leaves flushing to the OS.
     `WhenSpoolFull`: `reject` answers 429 before calling the model; `drop` serves the request and
     counts the capture line as dropped (metric and response header), never silently.
+    `ModelThreads` run in-process models; one whose calls average under `InlineModelCallMaxMs` is
+    called on the event loop instead (no thread hand-off; 0 turns that off).
     """
 
     SpoolDirectory: str = "monitor-data/gateway-spool"
@@ -210,6 +212,7 @@ class GatewaySettings(_Strict):
     ShutdownUploadTimeoutSeconds: float = Field(default=30.0, ge=0)
     MaxPayloadMB: float = Field(default=6.0, gt=0, le=100)
     ModelThreads: int = Field(default=4, ge=1, le=256)
+    InlineModelCallMaxMs: float = Field(default=1.0, ge=0, le=100)
     MultiModelCacheBytes: int = Field(default=512 * 1024 * 1024, ge=1)
     ModelCacheDirectory: str = "monitor-data/gateway-models"
     PollSeconds: float = Field(default=2.0, gt=0, le=3600)

@@ -10,7 +10,7 @@ the gateway's model threads so the event loop keeps serving (and capturing) mean
 from __future__ import annotations
 
 import asyncio
-import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass, replace
@@ -47,25 +47,49 @@ class BuildContext:
     cache_dir: Path
     executor: Executor | None = None
     cache_bytes: int = 512 * 1024 * 1024
+    inline_max_seconds: float = 0.0
     on_cache_event: Callable[[str, float], None] | None = None  # ("hit"|"miss"|"eviction"|"size"|..., value)
 
 
 class Invoker:
-    """Base class: subclasses implement `call` (blocking) and may override `acall`, `ping`, `close`."""
+    """Base class: subclasses implement `call` (blocking) and may override `acall`, `ping`, `close`.
+
+    `acall` runs `call` on the model threads, except for a model that has proven fast: once its
+    recent calls average under `inline_max_seconds` (an exponential average over about ten calls,
+    after twenty calls), it is called on the event loop itself, which spares two thread hand-offs
+    (most of the gateway's added latency for a small model); when it slows down it goes back to
+    the threads. `inline_max_seconds = 0` always uses the threads.
+    """
 
     name: str = "model"
     executor: Executor | None = None
+    inline_max_seconds: float = 0.0
+    _INLINE_AFTER = 20
 
     def __init__(self) -> None:
         self.inflight = 0
-        self._inflight_lock = threading.Lock()
+        self._average: float | None = None
+        self._calls = 0
+        self._inline = False
 
     def call(self, invocation: Invocation) -> Reply:
         raise NotImplementedError
 
+    def _timed(self, invocation: Invocation) -> Reply:
+        started = time.perf_counter()
+        try:
+            return self.call(invocation)
+        finally:
+            seconds = time.perf_counter() - started
+            self._average = seconds if self._average is None else 0.9 * self._average + 0.1 * seconds
+            self._calls += 1
+            self._inline = (self._calls >= self._INLINE_AFTER and self._average < self.inline_max_seconds)
+
     async def acall(self, invocation: Invocation) -> Reply:
+        if self._inline:
+            return self._timed(invocation)
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self.executor, self.call, invocation)
+        return await loop.run_in_executor(self.executor, self._timed, invocation)
 
     async def ping(self) -> bool:
         return True
@@ -147,6 +171,7 @@ def build_container(container: ContainerDefinition, model_name: str, context: Bu
         invoker: Invoker = MultiModelInvoker(container, model_name, context)
     else:
         invoker = FRAMEWORKS.get(container.Framework)(container, model_name, context)
+        invoker.inline_max_seconds = context.inline_max_seconds
     invoker.executor = context.executor
     return invoker
 
