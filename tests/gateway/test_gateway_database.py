@@ -55,7 +55,7 @@ def test_config_and_weights_over_rest(api: tuple[TestClient, dict[str, str], dic
     bad["Endpoints"][0]["ProductionVariants"][1]["ModelName"] = "model-z"
     refused = client.put("/api/v1/gateway/config", headers=admin, json=bad)
     assert refused.status_code == 422
-    assert "ProductionVariants[1].ModelName: 'model-z' is not a model" in refused.json()["detail"]
+    assert "ProductionVariants[1].ModelName: 'model-z' is not a model" in json.dumps(refused.json())
     stored = client.put("/api/v1/gateway/config?comment=first", headers=admin, json=_document(tmp_path))
     assert stored.status_code == 200 and stored.json()["version"] == 1
     assert client.get("/api/v1/gateway/config", headers=reader).json()["config"]["Endpoints"][0]["EndpointName"] == \
