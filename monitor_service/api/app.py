@@ -32,6 +32,7 @@ from monitor_service.api.routes import (
     executions,
     gateway,
     ground_truth,
+    rollouts,
     schedules,
     system,
     violations,
@@ -47,7 +48,7 @@ from monitor_service.store.artifacts import ArtifactStore
 from monitor_service.store.db import make_engine, make_sessionmaker, upgrade
 
 ROUTERS = tuple(m.router for m in (system, baselines, schedules, executions, violations, ground_truth, webhooks,
-                                   apikeys, gateway))
+                                   apikeys, gateway, rollouts))
 DESCRIPTION = """Self-hosted model monitoring, file-compatible with SageMaker Model Monitor.
 
 Every route except `/healthz` needs `Authorization: Bearer <key>` (create one with

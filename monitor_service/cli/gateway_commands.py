@@ -72,12 +72,15 @@ def cmd_gateway(args: argparse.Namespace) -> int:
                           hint="see docs/gateway.md for the configuration file")
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     database_url = None
+    extension = None
     if args.database:
+        from monitor_service.rollout.runtime import RolloutRuntime
         from monitor_service.settings import load_settings
 
         database_url = load_settings().database_url
+        extension = RolloutRuntime  # deployments, shadow tests, A/B tests and bandits live in the database
     return run_gateway(config_path=args.config, database_url=database_url, host=args.host, port=args.port,
-                       log_level=args.log_level)
+                       log_level=args.log_level, extension=extension)
 
 
 @_reported

@@ -84,6 +84,9 @@ def _register_service_commands(sub: Any) -> None:
     from monitor_service.cli.gateway_commands import register as register_gateway
 
     register_gateway(sub)
+    from monitor_service.cli.rollout_commands import register as register_rollouts
+
+    register_rollouts(sub)
 
 
 def _progress_printer(enabled: bool) -> Any:

@@ -23,11 +23,11 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -39,13 +39,30 @@ from monitor_service.gateway.capture import EndpointCapture
 from monitor_service.gateway.config import GatewaySettings
 from monitor_service.gateway.invokers import BuildContext, Invocation, Invoker
 from monitor_service.gateway.metrics import GatewayMetrics
-from monitor_service.gateway.routing import Outcome, RoutingContext
+from monitor_service.gateway.routing import Outcome, RouterPolicy, RoutingContext, VariantState
 from monitor_service.gateway.sources import ConfigSource, Snapshot
 from monitor_service.gateway.spool import Spool, SpoolFull
 from monitor_service.gateway.state import GatewayState, VariantRuntime, build_state, retired
 from monitor_service.gateway.uploader import Uploader
 
 log = logging.getLogger("monitor_service.gateway")
+
+
+class GatewayExtension(Protocol):
+    """What a deployment-strategy runtime plugs into the gateway (wired by the CLI, so the gateway
+    package depends on no strategy code): its own routes, router policies per endpoint, mirroring of
+    answered requests (shadow variants), and a start/stop around the gateway's own."""
+
+    def routes(self) -> list[Route]: ...
+
+    async def start(self, gateway: Gateway) -> None: ...
+
+    async def stop(self) -> None: ...
+
+    def policies(self, snapshot: Snapshot) -> Mapping[str, Callable[[list[VariantState]], RouterPolicy]]: ...
+
+    def mirror(self, endpoint: str, variant: str, key: str, event_id: str, when: datetime, custom: str | None,
+               invocation: Invocation, reply: Any) -> None: ...
 
 TARGET_VARIANT = "x-amzn-sagemaker-target-variant"
 INFERENCE_ID = "x-amzn-sagemaker-inference-id"
@@ -67,8 +84,10 @@ def error_response(status: int, code: str, message: str, extra: dict[str, Any] |
 class Gateway:
     """One gateway process: the live state, the capture spool and uploader, the config poller."""
 
-    def __init__(self, settings: GatewaySettings, source: ConfigSource, metrics: GatewayMetrics | None = None) -> None:
+    def __init__(self, settings: GatewaySettings, source: ConfigSource, metrics: GatewayMetrics | None = None,
+                 extension: GatewayExtension | None = None) -> None:
         self.settings = settings
+        self.extension = extension
         self.source = source
         self.metrics = metrics or GatewayMetrics()
         self.executor = ThreadPoolExecutor(settings.ModelThreads, thread_name_prefix="model")
@@ -80,6 +99,7 @@ class Gateway:
         self.state: GatewayState | None = None
         self._poller: asyncio.Task[None] | None = None
         self._background: set[asyncio.Task[None]] = set()
+        self._polling = asyncio.Lock()
         self.max_payload = int(settings.MaxPayloadMB * 1024 * 1024)
 
     # -- lifecycle -----------------------------------------------------------------------------
@@ -87,6 +107,8 @@ class Gateway:
         for segment in self.spool.start():
             self.uploader.submit(segment)
         self.uploader.start()
+        if self.extension is not None:
+            await self.extension.start(self)
         snapshot = await asyncio.to_thread(self.source.poll)
         if snapshot is not None:
             await self._apply(snapshot)
@@ -98,6 +120,8 @@ class Gateway:
             self._poller.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._poller
+        if self.extension is not None:
+            await self.extension.stop()
         await asyncio.to_thread(self.spool.close_all)
         uploaded = await asyncio.to_thread(self.uploader.drain, self.settings.ShutdownUploadTimeoutSeconds)
         if not uploaded:
@@ -113,9 +137,10 @@ class Gateway:
     async def _apply(self, snapshot: Snapshot) -> None:
         previous = self.state
         loop = asyncio.get_running_loop()
+        policies = self.extension.policies(snapshot) if self.extension is not None else None
         state = await loop.run_in_executor(
             None, lambda: build_state(snapshot.config, snapshot.version, self.context, self.metrics,
-                                      snapshot.variants, previous))
+                                      snapshot.variants, previous, policies=policies))
         self.state = state
         self.metrics.config_version.set(_numeric(snapshot.version))
         if snapshot.config.Gateway != self.settings and snapshot.config.Gateway.model_fields_set:
@@ -134,13 +159,18 @@ class Gateway:
         for invoker in invokers:
             invoker.close()
 
+    async def refresh(self) -> None:
+        """Poll the source now (a rollout moved traffic: apply it without waiting for the next poll)."""
+        async with self._polling:
+            snapshot = await asyncio.to_thread(self.source.poll)
+            if snapshot is not None:
+                await self._apply(snapshot)
+
     async def _poll(self) -> None:
         while True:
             await asyncio.sleep(self.settings.PollSeconds)
             try:
-                snapshot = await asyncio.to_thread(self.source.poll)
-                if snapshot is not None:
-                    await self._apply(snapshot)
+                await self.refresh()
             except MonitorError as exc:
                 self.metrics.config_errors.inc()
                 log.error("gateway: configuration change not applied, the previous one stays in use: %s", exc)
@@ -250,7 +280,9 @@ class Gateway:
         m.model_latency.observe(model_seconds * 1e6)
         m.overhead_latency.observe((time.perf_counter() - started - model_seconds) * 1e6)
         endpoint.policy.observe(RoutingContext(key, inference_id), Outcome(variant.state.name, 200,
-                                                                          model_seconds * 1e6))
+                                                                          model_seconds * 1e6, reply.body))
+        if self.extension is not None:
+            self.extension.mirror(name, variant.state.name, key, event_id, when, custom, invocation, reply)
         return response
 
     async def _capture(self, capture: EndpointCapture, variant: VariantRuntime, endpoint: str, drop: bool,
@@ -330,6 +362,7 @@ def create_gateway_app(gateway: Gateway) -> Starlette:
             await gateway.stop()
 
     routes = [
+        *(gateway.extension.routes() if gateway.extension is not None else []),
         Route("/endpoints/{endpoint}/invocations", gateway.invocations, methods=["POST"]),
         Route("/ping", gateway.ping, methods=["GET"]),
         Route("/endpoints", gateway.endpoints, methods=["GET"]),

@@ -15,7 +15,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 
 _LABELS = ("EndpointName", "VariantName")
 # Microseconds: 50 us .. 60 s.
-_LATENCY_BUCKETS = (50, 100, 200, 350, 500, 750, 1_000, 1_500, 2_000, 3_500, 5_000, 7_500, 10_000, 25_000,
+LATENCY_BUCKETS = (50, 100, 200, 350, 500, 750, 1_000, 1_500, 2_000, 3_500, 5_000, 7_500, 10_000, 25_000,
                     50_000, 100_000, 250_000, 500_000, 1_000_000, 2_500_000, 10_000_000, 60_000_000)
 
 
@@ -31,10 +31,10 @@ class GatewayMetrics:
         self.errors_5xx = Counter("Invocation5XXErrors", "Requests where the model answered 5xx or failed", _LABELS,
                                   registry=r)
         self.model_latency = Histogram("ModelLatency", "Time the model took to answer, microseconds", _LABELS,
-                                       buckets=_LATENCY_BUCKETS, registry=r)
+                                       buckets=LATENCY_BUCKETS, registry=r)
         self.overhead_latency = Histogram("OverheadLatency", "Time the gateway added around the model "
                                           "(routing, capture, serialisation), microseconds", _LABELS,
-                                          buckets=_LATENCY_BUCKETS, registry=r)
+                                          buckets=LATENCY_BUCKETS, registry=r)
         self.validation_errors = Counter("monitor_gateway_validation_errors", "Requests refused before routing "
                                          "(unknown endpoint or variant, bad headers, payload too large)",
                                          ("EndpointName", "ErrorCode"), registry=r)
@@ -48,7 +48,7 @@ class GatewayMetrics:
         self.cache_bytes = Gauge("monitor_gateway_model_cache_bytes", "Estimated bytes of the loaded models",
                                  _LABELS, registry=r)
         self.model_loading = Histogram("ModelLoadingTime", "Time to load a multi-model endpoint's model, "
-                                       "microseconds", _LABELS, buckets=_LATENCY_BUCKETS, registry=r)
+                                       "microseconds", _LABELS, buckets=LATENCY_BUCKETS, registry=r)
         self.captured = Counter("monitor_gateway_capture_captured", "Capture lines written to the spool", _LABELS,
                                 registry=r)
         self.sampled_out = Counter("monitor_gateway_capture_sampled_out", "Invocations not sampled for capture",
@@ -71,6 +71,11 @@ class GatewayMetrics:
                                        "(retried)", registry=r)
         self.upload_lag = Gauge("monitor_gateway_capture_upload_lag_seconds", "Age of the oldest closed segment "
                                 "not yet uploaded (0 when none)", registry=r)
+        self.shadow_mirrored = Counter("monitor_gateway_shadow_mirrored", "Requests answered by a shadow variant "
+                                       "off the request path", _LABELS, registry=r)
+        self.shadow_dropped = Counter("monitor_gateway_shadow_dropped", "Mirrored requests the shadow did not "
+                                      "answer (counted, never silent): reason queue_full, model_error or "
+                                      "capture_error", (*_LABELS, "reason"), registry=r)
         self.config_version = Gauge("monitor_gateway_config_version", "Version of the configuration in use",
                                     registry=r)
         self.config_errors = Counter("monitor_gateway_config_errors", "Configuration changes that could not be "

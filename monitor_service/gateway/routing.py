@@ -47,6 +47,7 @@ class Outcome:
     variant: str
     status: int
     model_latency_us: float
+    response: bytes = b""
 
 
 class RouterPolicy(Protocol):

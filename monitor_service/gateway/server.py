@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import logging
 import signal
+from collections.abc import Callable
+from typing import Any
 
 from monitor_service.errors import ConfigError
 from monitor_service.gateway.config import GatewaySettings
@@ -19,7 +21,9 @@ log = logging.getLogger("monitor_service.gateway")
 
 
 def run_gateway(*, config_path: str | None, database_url: str | None, host: str, port: int,
-                log_level: str = "info") -> int:
+                log_level: str = "info", extension: Callable[[Any], Any] | None = None) -> int:
+    """`extension(source)` builds the gateway's extension (the CLI passes the rollout runtime, which
+    needs the database source); None runs the plain gateway."""
     import uvicorn
 
     from monitor_service.gateway.app import Gateway, create_gateway_app
@@ -37,7 +41,8 @@ def run_gateway(*, config_path: str | None, database_url: str | None, host: str,
         source = file_source
     else:
         raise ConfigError("no configuration source: pass --config FILE and/or --database")
-    gateway = Gateway(settings or GatewaySettings(), source)
+    gateway = Gateway(settings or GatewaySettings(), source,
+                      extension=extension(source) if extension is not None else None)
     config = uvicorn.Config(create_gateway_app(gateway), host=host, port=port, log_level=log_level,
                             access_log=False, loop=_loop(), http=_http(), lifespan="on",
                             timeout_graceful_shutdown=30)

@@ -27,6 +27,8 @@ class Snapshot:
     version: str
     config: GatewayConfig
     variants: dict[str, list[VariantState]] = field(default_factory=dict)
+    # endpoint -> {"routing": {id, kind, spec}, "shadow": {id, kind, spec}}: rollouts in progress.
+    rollouts: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 class ConfigSource(Protocol):
@@ -92,6 +94,7 @@ class DatabaseSource:
 
     def poll(self) -> Snapshot | None:
         from monitor_service.service.gateway import snapshot, state_version
+        from monitor_service.service.rollouts import routing
         from monitor_service.store.db import transaction
 
         if self.seed is not None and not self._seeded:
@@ -102,6 +105,7 @@ class DatabaseSource:
             if version is not None and version == self._version:
                 return None
             snap = snapshot(session)
+            rollouts = routing(session) if snap is not None else {}
         if snap is None:
             if self._version is None:
                 self._version = -1
@@ -110,7 +114,7 @@ class DatabaseSource:
         self._version = snap.version
         document: Any = snap.document or {}
         config = parse_config(document, f"gateway config version {snap.config_version} in the database")
-        return Snapshot(f"db:{snap.version}", config, snap.variants)
+        return Snapshot(f"db:{snap.version}", config, snap.variants, rollouts)
 
     def close(self) -> None:
         self.engine.dispose()

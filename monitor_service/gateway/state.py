@@ -12,7 +12,7 @@ import dataclasses
 import functools
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -86,11 +86,13 @@ def initial_states(endpoint: EndpointDefinition) -> list[VariantState]:
 
 def build_state(config: GatewayConfig, version: str, context: BuildContext, metrics: GatewayMetrics,
                 variant_states: Mapping[str, list[VariantState]] | None = None,
-                previous: GatewayState | None = None, policy: str = DEFAULT_POLICY) -> GatewayState:
+                previous: GatewayState | None = None, policy: str = DEFAULT_POLICY,
+                policies: Mapping[str, Callable[[list[VariantState]], RouterPolicy]] | None = None) -> GatewayState:
     """Load what changed and assemble the state; raises ModelError / ConfigError, leaving `previous` intact.
 
     `variant_states` (endpoint name -> live states, from the database) overrides the initial
-    weights of endpoints whose variant names match the configuration's.
+    weights of endpoints whose variant names match the configuration's; `policies` (endpoint name
+    -> factory) routes an endpoint with a rollout's policy (A/B test, bandit) instead of `policy`.
     """
     reused = previous.invokers if previous is not None else {}
     invokers: dict[str, Invoker] = {}
@@ -116,7 +118,8 @@ def build_state(config: GatewayConfig, version: str, context: BuildContext, metr
                 variants[s.name] = VariantRuntime(s, spec.ModelName, invoker,
                                                   VariantMetrics.bind(metrics, endpoint.EndpointName, s.name))
             state.endpoints[endpoint.EndpointName] = EndpointRuntime(
-                endpoint.EndpointName, variants, ROUTER_POLICIES.get(policy)(states),
+                endpoint.EndpointName, variants,
+                (policies or {}).get(endpoint.EndpointName, ROUTER_POLICIES.get(policy))(states),
                 EndpointCapture.of(endpoint.DataCaptureConfig))
     except BaseException:
         for key, invoker in invokers.items():

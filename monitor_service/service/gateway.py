@@ -54,6 +54,11 @@ def _bump(session: Session, now: datetime, config_version: int | None = None) ->
     return int(session.scalar(select(GatewayState.version).where(GatewayState.id == STATE_ID)) or 1)
 
 
+def bump(session: Session, now: datetime) -> int:
+    """Make every gateway process reload (routing of a rollout changed without a weight change)."""
+    return _bump(session, now)
+
+
 def state_version(session: Session) -> int | None:
     return session.scalar(select(GatewayState.version).where(GatewayState.id == STATE_ID))
 

@@ -288,3 +288,4 @@ class WebhookDelivery(Base):
 
 # The gateway's tables live in their own module and join this metadata.
 from monitor_service.store import gateway_models as _gateway_models  # noqa: E402, F401
+from monitor_service.store import rollout_models as _rollout_models  # noqa: E402, F401

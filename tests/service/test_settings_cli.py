@@ -77,11 +77,11 @@ def test_db_upgrade_matches_the_models(tmp_path: Path, monkeypatch: pytest.Monke
     monkeypatch.setenv("MONITOR_DATABASE_URL", url)
     args = parser().parse_args(["db", "upgrade"])
     assert args.handler(args) == 0
-    assert capsys.readouterr().out.strip().endswith("0008")
+    assert capsys.readouterr().out.strip().endswith("0009")
     engine = create_engine(url)
     tables = set(inspect(engine).get_table_names())
     assert tables == set(Base.metadata.tables) | {"alembic_version"}
-    assert upgrade(engine) == current_revision(engine) == "0008"  # idempotent
+    assert upgrade(engine) == current_revision(engine) == "0009"  # idempotent
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
