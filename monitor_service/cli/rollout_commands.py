@@ -164,7 +164,7 @@ def cmd_watch(args: argparse.Namespace) -> int:
     after = 0
     deadline = None if args.timeout is None else time.monotonic() + args.timeout
     while True:
-        def look(session: Any, now: Any) -> tuple[str, list[tuple[int, str, str, dict[str, Any]]]]:
+        def look(session: Any, now: Any, after: int = after) -> tuple[str, list[tuple[int, str, str, dict[str, Any]]]]:
             row = service.get_rollout(session, args.rollout_id)
             rows = service.events(session, args.rollout_id, after=after)
             return row.status, [(e.id, e.created_at.isoformat(), e.kind, e.detail) for e in rows]

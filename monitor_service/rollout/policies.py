@@ -110,6 +110,7 @@ class BanditState:
     """One bandit's live state in a gateway process: the river policy plus what is not yet in the database."""
 
     rollout_id: str
+    endpoint: str
     spec: BanditSpec
     policy: Any = None
     last_reward_seq: int = 0

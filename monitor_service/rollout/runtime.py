@@ -187,8 +187,7 @@ class RolloutRuntime:
                 log_ = ab_pending[route["id"]] = self.ab_pending.get(route["id"], [])
                 out[endpoint] = lambda states, ab=ab, log_=log_: StickyPolicy(ab, pending=log_)
             elif route is not None and route["kind"] == "Bandit":
-                state = self.bandits.get(route["id"]) or BanditState(route["id"],
-                                                                      BanditSpec.model_validate(route["spec"]))
+                state = self.bandits.get(route["id"]) or self._new_bandit(route["id"], endpoint, route["spec"])
                 bandits[route["id"]] = state
                 out[endpoint] = lambda states, state=state: BanditPolicy(state, time.time)
             shadow = slots.get("shadow")
@@ -200,6 +199,19 @@ class RolloutRuntime:
         self.ab_pending = ab_pending
         self._set_shadows(shadows)
         return out
+
+    def _new_bandit(self, rollout_id: str, endpoint: str, spec: Mapping[str, Any]) -> BanditState:
+        """A bandit seen for the first time (a restart, or a new test): learn every reward so far before it
+        routes a request (at start-up this runs before the gateway serves; a new test has no rewards yet)."""
+        from monitor_service.service.rollouts import rewards_since
+        from monitor_service.store.db import transaction
+
+        state = BanditState(rollout_id, endpoint, BanditSpec.model_validate(spec))
+        with transaction(self.source.factory) as session:
+            state.learn(rewards_since(session, rollout_id, 0, limit=10_000_000))
+        assert self.gateway is not None
+        self.gateway.metrics.bandit_rewards.labels(endpoint, rollout_id).set(state.rewards_seen)
+        return state
 
     def mirror(self, endpoint: str, variant: str, key: str, event_id: str, when: datetime, custom: str | None,
                invocation: Invocation, reply: Any) -> None:
@@ -257,10 +269,12 @@ class RolloutRuntime:
             del rows[:]
         seen = {rid: state.last_reward_seq for rid, state in self.bandits.items()}
         changed, rewards = await asyncio.to_thread(self._write, pending, seen, run_controller)
+        assert self.gateway is not None
         for rid, new in rewards.items():
             state = self.bandits.get(rid)
             if state is not None:
                 state.learn(new)
+                self.gateway.metrics.bandit_rewards.labels(state.endpoint, rid).set(state.rewards_seen)
         return changed
 
     def _write(self, pending: Mapping[str, list[dict[str, Any]]], seen: Mapping[str, int],

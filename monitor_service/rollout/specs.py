@@ -120,7 +120,8 @@ class AutoRollback(_Strict):
 
 class DeploymentSpec(_Strict):
     Kind: Literal["Deployment"] = "Deployment"
-    TargetVariant: ResourceName = Field(description="The new (green) variant; it must be in the endpoint's configuration")
+    TargetVariant: ResourceName = Field(description="The new (green) variant; it must be in the endpoint's "
+                                                    "configuration")
     TrafficRoutingConfiguration: TrafficRouting = Field(default_factory=lambda: TrafficRouting())
     TerminationWaitInSeconds: float = Field(default=0, ge=0, le=3600,
                                             description="Bake: how long 100 % stays on the new variant, gated, "

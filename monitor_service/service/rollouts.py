@@ -406,7 +406,8 @@ def apply_feedback(session: Session, now: datetime) -> int:
 
 
 def rewards_since(session: Session, rollout_id: str, seq: int, limit: int = 100_000) -> list[tuple[int, str, float]]:
-    rows = session.execute(select(RolloutAssignment.reward_seq, RolloutAssignment.variant_name, RolloutAssignment.reward)
+    rows = session.execute(select(RolloutAssignment.reward_seq, RolloutAssignment.variant_name,
+                                  RolloutAssignment.reward)
                            .where(RolloutAssignment.rollout_id == rollout_id, RolloutAssignment.reward_seq > seq)
                            .order_by(RolloutAssignment.reward_seq).limit(limit))
     return [(int(s), str(v), float(r)) for s, v, r in rows]
@@ -451,8 +452,8 @@ def ab_report(session: Session, row: Rollout) -> dict[str, Any]:
         raise ConflictError(f"rollout {row.id} is a {row.kind}; reports are for A/B tests")
     variants: dict[str, dict[str, Any]] = {}
     for v in spec.Variants:
-        labelled = session.execute(select(RolloutAssignment.prediction, RolloutAssignment.label, RolloutAssignment.reward)
-                                   .where(RolloutAssignment.rollout_id == row.id,
+        labelled = session.execute(select(RolloutAssignment.prediction, RolloutAssignment.label,
+                                          RolloutAssignment.reward).where(RolloutAssignment.rollout_id == row.id,
                                           RolloutAssignment.variant_name == v.VariantName,
                                           RolloutAssignment.reward_seq.is_not(None))).all()
         assigned = session.scalar(select(func.count()).where(RolloutAssignment.rollout_id == row.id,

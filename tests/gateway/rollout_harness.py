@@ -28,8 +28,10 @@ class Rig:
     database_url: str
     folder: Path
 
-    def start_gateway(self, document: dict[str, Any], gateways: list[GatewayProcess]) -> GatewayProcess:
-        seed = write_config(self.folder, document)
+    def start_gateway(self, document: dict[str, Any], gateways: list[GatewayProcess],
+                      name: str = "gateway.yaml") -> GatewayProcess:
+        """A gateway following the database; `document` seeds it (and gives its process settings)."""
+        seed = write_config(self.folder, document, name)
         gateway = GatewayProcess(self.folder, seed, extra=["--database"],
                                  env={"MONITOR_DATABASE_URL": self.database_url})
         gateways.append(gateway.start())

@@ -4,6 +4,7 @@ its canary share inside binomial bounds; linear steps follow the schedule."""
 
 from __future__ import annotations
 
+import itertools
 import time
 from pathlib import Path
 
@@ -99,7 +100,7 @@ def test_linear_steps_follow_the_schedule(rig: Rig, tmp_path: Path,  # noqa: F81
     from datetime import datetime
 
     times = [datetime.fromisoformat(s["At"]) for s in steps]
-    gaps = [(b - a).total_seconds() for a, b in zip(times, times[1:], strict=False)]
+    gaps = [(b - a).total_seconds() for a, b in itertools.pairwise(times)]
     assert all(1.5 <= g < 1.5 + 1.0 for g in gaps), gaps  # each step held its WaitIntervalInSeconds, not longer
     # Each step reached the gateway: the weight changes recorded are the schedule's.
     changes = rig.api.get("/api/v1/gateway/endpoints/churn/weight-changes", headers=rig.admin).json()

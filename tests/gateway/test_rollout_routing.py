@@ -1,0 +1,143 @@
+"""Shadow tests, sticky A/B tests and bandits on a real gateway process following the database."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+from gateway_harness import Client, GatewayProcess, capture_config, capture_lines, gateway_block
+from rollout_harness import Rig, rig, two_variants, wait_for  # noqa: F401
+from scipy.stats import binom
+
+VARIANT = "x-amzn-invoked-production-variant"
+
+
+def _sampled(key: str, percent: float) -> bool:
+    """The sampling rule, written out independently: BLAKE2b-64 of the key below percent of 2^64."""
+    point = int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big")
+    return point < (1 << 64) * percent / 100
+
+
+def test_shadow_never_changes_answers_and_its_capture_is_complete(rig: Rig, tmp_path: Path,  # noqa: F811
+                                                                  gateways: list[GatewayProcess]) -> None:
+    destination = tmp_path / "capture"
+    document = two_variants(tmp_path, green_weights="10,20,30", capture=capture_config(destination))
+    gateway = rig.start_gateway(document, gateways)
+    client = Client(gateway.port)
+    rollout = rig.start_rollout("churn", {"Kind": "Shadow", "SourceVariant": "Blue", "ShadowVariant": "Green",
+                                          "SamplingPercentage": 40})
+    mirrored = 'monitor_gateway_shadow_mirrored_total{EndpointName="churn",VariantName="Green"}'
+    warm = iter(range(10_000))
+    wait_for(lambda: client.invoke("churn", "1,1,1\n", inference_id=f"warm-{next(warm)}").status == 200
+             and client.metrics().get(mirrored, 0) > 0, timeout=15, what="the shadow test to reach the gateway")
+    rows = np.random.default_rng(7).integers(0, 10, size=(400, 3))
+    for i, row in enumerate(rows):
+        answer = client.invoke("churn", ",".join(map(str, row)) + "\n", inference_id=f"req-{i}")
+        assert answer.status == 200 and answer.headers[VARIANT] == "Blue"
+        assert float(answer.body) == float(row @ np.array([1, 2, 3]))  # Blue's answer, never the shadow's
+    metrics = client.metrics()
+    assert gateway.terminate() == 0  # drains the shadow queue and uploads the capture
+    lines = [r for r in capture_lines(destination) if r["eventMetadata"]["inferenceId"].startswith("req-")]
+    by_variant: dict[str, dict[str, dict]] = {"Blue": {}, "Green": {}}
+    for path in sorted(destination.rglob("*.jsonl")):
+        variant = path.relative_to(destination).parts[1]
+        for line in path.read_text().splitlines():
+            record = json.loads(line)
+            if record["eventMetadata"]["inferenceId"].startswith("req-"):
+                by_variant[variant][record["eventMetadata"].get("inferenceId", "")] = record
+    assert len(lines) == sum(len(v) for v in by_variant.values())
+    expected = {f"req-{i}" for i in range(len(rows)) if _sampled(f"req-{i}", 40)}
+    shadow_ids = set(by_variant["Green"])
+    assert set(by_variant["Blue"]) == {f"req-{i}" for i in range(len(rows))}
+    assert shadow_ids == expected  # every sampled request's shadow answer is captured, no other
+    low, high = binom.interval(0.999, len(rows), 0.4)
+    assert low <= len(expected) <= high
+    for key in expected:
+        i = int(key.split("-")[1])
+        production, shadow = by_variant["Blue"][key], by_variant["Green"][key]
+        assert production["eventMetadata"]["eventId"] == shadow["eventMetadata"]["eventId"]  # joinable
+        assert float(shadow["captureData"]["endpointOutput"]["data"]) == float(rows[i] @ np.array([10, 20, 30]))
+    assert metrics.get('monitor_gateway_shadow_dropped_total{EndpointName="churn",VariantName="Green",'
+                       'reason="queue_full"}', 0) == 0
+    assert rig.rollout(rollout["id"])["Status"] == "InProgress"
+
+
+def test_sticky_ab_keeps_each_key_on_one_variant(rig: Rig, tmp_path: Path,  # noqa: F811
+                                                 gateways: list[GatewayProcess]) -> None:
+    gateway = rig.start_gateway(two_variants(tmp_path), gateways)
+    client = Client(gateway.port)
+    rollout = rig.start_rollout("churn", {"Kind": "ABTest", "StickyBy": "header", "KeyName": "X-User",
+                                          "Variants": [{"VariantName": "Blue", "Weight": 1},
+                                                       {"VariantName": "Green", "Weight": 1}]})
+
+    def variant(user: str) -> str:
+        return client.request("POST", "/endpoints/churn/invocations", "1,2,3\n",
+                              {"Content-Type": "text/csv", "X-User": user}).headers[VARIANT]
+
+    wait_for(lambda: len({variant(f"probe-{i}") for i in range(30)}) == 2, timeout=15, what="the A/B test routing")
+    users = [f"user-{i}" for i in range(300)]
+    first = {u: variant(u) for u in users}
+    for _ in range(3):
+        assert {u: variant(u) for u in users[:100]} == {u: first[u] for u in users[:100]}
+    greens = sum(1 for v in first.values() if v == "Green")
+    low, high = binom.interval(0.999, len(users), 0.5)
+    assert low <= greens <= high
+    # The same users on a second gateway process land on the same variants.
+    own = {**two_variants(tmp_path), "Gateway": gateway_block(tmp_path / "second")}  # its own spool
+    second = rig.start_gateway(own, [], name="second.yaml")
+    other = Client(second.port)
+    try:
+        moved = [u for u in users[:100] if other.request(
+            "POST", "/endpoints/churn/invocations", "1,2,3\n",
+            {"Content-Type": "text/csv", "X-User": u}).headers[VARIANT] != first[u]]
+        assert moved == []
+    finally:
+        other.close()
+        second.kill()
+    assert rig.rollout(rollout["id"])["Status"] == "InProgress"
+
+
+def test_bandit_favours_the_better_arm_keeps_the_floor_and_survives_a_restart(
+        rig: Rig, tmp_path: Path, gateways: list[GatewayProcess]) -> None:  # noqa: F811
+    document = two_variants(tmp_path, extra_variants=("Red",))
+    gateway = rig.start_gateway(document, gateways)
+    client = Client(gateway.port)
+    floor = 0.08
+    rollout = rig.start_rollout("churn", {"Kind": "Bandit", "Arms": ["Blue", "Green", "Red"],
+                                          "Policy": "ThompsonSampling", "ExplorationFloor": floor, "Seed": 3})
+    label = f'monitor_gateway_bandit_rewards{{EndpointName="churn",RolloutId="{rollout["id"]}"}}'
+    win = {"Blue": 0.2, "Green": 0.9, "Red": 0.3}
+    rng = random.Random(11)
+    wait_for(lambda: len({client.invoke("churn", "1,2,3\n").headers[VARIANT] for _ in range(30)}) == 3, timeout=15,
+             what="the bandit to route")
+    chosen: list[str] = []
+    for i in range(900):
+        answer = client.invoke("churn", "1,2,3\n", inference_id=f"i-{i}")
+        arm = answer.headers[VARIANT]
+        chosen.append(arm)
+        reward = 1.0 if rng.random() < win[arm] else 0.0
+        fed = client.request("POST", "/endpoints/churn/feedback",
+                             f'{{"InferenceId": "i-{i}", "Reward": {reward}}}', {"Content-Type": "application/json"})
+        assert fed.status == 202
+    late = chosen[-400:]
+    counts = Counter(late)
+    assert counts["Green"] / len(late) > 0.6, counts
+    minimum = binom.ppf(0.001, len(late), floor)  # every arm keeps at least the floor
+    assert all(counts[arm] >= minimum for arm in win), (counts, minimum)
+    wait_for(lambda: client.metrics().get(label, 0) == 900, timeout=20, what="the rewards to be learnt")
+    stats = rig.rollout(rollout["id"])["Arms"]
+    assert stats["Green"]["mean_reward"] > stats["Blue"]["mean_reward"]
+    assert sum(s["assignments"] for s in stats.values()) >= 900
+    # Restart: the new process rebuilds the policy from the database's rewards before it serves.
+    assert gateway.terminate() == 0
+    again = rig.start_gateway(document, gateways)
+    client = Client(again.port)
+    assert client.metrics().get(label, 0) == 900
+    after = Counter(client.invoke("churn", "1,2,3\n").headers[VARIANT] for _ in range(300))
+    assert after["Green"] / 300 > 0.6, after
+    assert all(after[arm] >= binom.ppf(0.001, 300, floor) for arm in win), after
+    client.close()
