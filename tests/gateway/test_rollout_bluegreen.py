@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import itertools
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from gateway_harness import Client, GatewayProcess
@@ -97,8 +98,6 @@ def test_linear_steps_follow_the_schedule(rig: Rig, tmp_path: Path,  # noqa: F81
     for step in steps:
         share = step["Detail"]["percent"] / 100
         assert step["Detail"]["weights"] == {"Blue": round(1 - share, 9), "Green": share}
-    from datetime import datetime
-
     times = [datetime.fromisoformat(s["At"]) for s in steps]
     gaps = [(b - a).total_seconds() for a, b in itertools.pairwise(times)]
     assert all(1.5 <= g < 1.5 + 1.0 for g in gaps), gaps  # each step held its WaitIntervalInSeconds, not longer
@@ -107,3 +106,65 @@ def test_linear_steps_follow_the_schedule(rig: Rig, tmp_path: Path,  # noqa: F81
     greens = [next(d["DesiredWeight"] for d in c["DesiredWeightsAndCapacities"] if d["VariantName"] == "Green")
               for c in reversed(changes)]
     assert greens == [0.25, 0.5, 0.75, 1.0]
+
+
+def _monitor_rows(rig: Rig, *, violations: int, window_end: datetime, metric: str | None = None) -> str:
+    """A data-quality schedule over Green's capture and, when asked, its execution with violations: the rows the
+    monitoring scheduler records (the monitoring job itself is tested with the monitors)."""
+    from monitor_service.settings import Settings
+    from monitor_service.store.db import make_engine, make_sessionmaker, transaction
+    from monitor_service.store.models import Baseline, Execution, Schedule, Violation
+
+    engine = make_engine(Settings(database_url=rig.database_url))
+    now = datetime.now(UTC)
+    with transaction(make_sessionmaker(engine)) as session:
+        if session.get(Schedule, "green-quality") is None:
+            session.add(Baseline(id="b1", name="b1", status="Completed", source="upload", created_at=now,
+                                 updated_at=now))
+            session.flush()
+            session.add(Schedule(id="green-quality", name="green-quality", monitor_type="DataQuality",
+                                 input_spec={"path": "capture/churn/Green"}, baseline_id="b1",
+                                 schedule_expression="rate(1 minute)", status="Active", planned_until=now,
+                                 created_at=now, updated_at=now))
+            session.flush()
+        if violations >= 0:
+            execution = Execution(id=f"e-{now.timestamp()}", job="analyze", monitor_type="DataQuality",
+                                  trigger="schedule", schedule_id="green-quality", status="CompletedWithViolations",
+                                  request={}, artifact_dir="x", created_at=now, window_start=window_end,
+                                  window_end=window_end, violation_count=violations)
+            session.add(execution)
+            session.flush()
+            for i in range(violations):
+                session.add(Violation(execution_id=execution.id, schedule_id="green-quality",
+                                      monitor_type="DataQuality", feature_name=f"f{i}",
+                                      check_type="baseline_drift_check", description="distance 0.4 > 0.1",
+                                      metric_name=metric, window_start=window_end, window_end=window_end,
+                                      created_at=now))
+    engine.dispose()
+    return "green-quality"
+
+
+def test_canary_whose_capture_drifts_rolls_back(rig: Rig, tmp_path: Path,  # noqa: F811
+                                                gateways: list[GatewayProcess]) -> None:
+    gateway = rig.start_gateway(two_variants(tmp_path, green_weights="3,2,1"), gateways)
+    schedule = _monitor_rows(rig, violations=-1, window_end=datetime.now(UTC))
+    old = _monitor_rows(rig, violations=5, window_end=datetime.now(UTC) - timedelta(hours=1))  # before: ignored
+    assert old == schedule
+    spec = {**canary(20, wait=600, bake=600, failure_limit=2),
+            "Gates": [{"Name": "drift", "Metric": "DataQualityViolations", "Threshold": 0, "ScheduleId": schedule}],
+            "AutoRollbackConfiguration": {"Alarms": [{"AlarmName": "drift"}]}}
+    rollout = rig.start_rollout("churn", spec)
+    client = Client(gateway.port)
+    wait_for(lambda: len(rig.events(rollout["id"], "GateEvaluation")) >= 3, timeout=20, what="evaluations")
+    # No execution over a window after the start yet: inconclusive, the canary goes on.
+    assert {e["Detail"]["status"] for e in rig.events(rollout["id"], "GateEvaluation")} == {"Inconclusive"}
+    assert rig.rollout(rollout["id"])["Status"] == "InProgress"
+    _monitor_rows(rig, violations=3, window_end=datetime.now(UTC) + timedelta(seconds=1))
+    wait_for(lambda: rig.rollout(rollout["id"])["Status"] != "InProgress", timeout=20, what="the rollback")
+    final = rig.rollout(rollout["id"])
+    assert final["Status"] == "RolledBack" and "gate drift failed 2" in final["Reason"]
+    decided = [e["Detail"] for e in rig.events(rollout["id"], "GateEvaluation") if e["Detail"]["status"] != "Inconclusive"]
+    assert [(d["status"], d["value"]) for d in decided] == [("Fail", 3.0), ("Fail", 3.0)]
+    wait_for(lambda: all(client.invoke("churn", "1,2,3\n").headers["x-amzn-invoked-production-variant"] == "Blue"
+                         for _ in range(50)), timeout=10, what="100 % back on Blue")
+    client.close()
