@@ -108,14 +108,14 @@ def test_linear_steps_follow_the_schedule(rig: Rig, tmp_path: Path,  # noqa: F81
     assert greens == [0.25, 0.5, 0.75, 1.0]
 
 
-def _monitor_rows(rig: Rig, *, violations: int, window_end: datetime, metric: str | None = None) -> str:
+def _monitor_rows(setup: Rig, *, violations: int, window_end: datetime, metric: str | None = None) -> str:
     """A data-quality schedule over Green's capture and, when asked, its execution with violations: the rows the
     monitoring scheduler records (the monitoring job itself is tested with the monitors)."""
     from monitor_service.settings import Settings
     from monitor_service.store.db import make_engine, make_sessionmaker, transaction
     from monitor_service.store.models import Baseline, Execution, Schedule, Violation
 
-    engine = make_engine(Settings(database_url=rig.database_url))
+    engine = make_engine(Settings(database_url=setup.database_url))
     now = datetime.now(UTC)
     with transaction(make_sessionmaker(engine)) as session:
         if session.get(Schedule, "green-quality") is None:
@@ -163,7 +163,8 @@ def test_canary_whose_capture_drifts_rolls_back(rig: Rig, tmp_path: Path,  # noq
     wait_for(lambda: rig.rollout(rollout["id"])["Status"] != "InProgress", timeout=20, what="the rollback")
     final = rig.rollout(rollout["id"])
     assert final["Status"] == "RolledBack" and "gate drift failed 2" in final["Reason"]
-    decided = [e["Detail"] for e in rig.events(rollout["id"], "GateEvaluation") if e["Detail"]["status"] != "Inconclusive"]
+    decided = [e["Detail"] for e in rig.events(rollout["id"], "GateEvaluation")
+               if e["Detail"]["status"] != "Inconclusive"]
     assert [(d["status"], d["value"]) for d in decided] == [("Fail", 3.0), ("Fail", 3.0)]
     wait_for(lambda: all(client.invoke("churn", "1,2,3\n").headers["x-amzn-invoked-production-variant"] == "Blue"
                          for _ in range(50)), timeout=10, what="100 % back on Blue")

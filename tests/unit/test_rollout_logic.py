@@ -5,6 +5,7 @@ bounds for traffic shares, hand-worked autoscaling timelines."""
 
 from __future__ import annotations
 
+import itertools
 import math
 import random
 from collections import Counter
@@ -214,7 +215,7 @@ def test_autoscaling_cooldowns_delay_scaling() -> None:
     ticks = simulate(_policy(), trace)
     outs = [t.second for t in ticks if t.action and t.action.startswith("scale out")]
     assert outs[0] == 120 and outs[1] >= outs[0] + 120
-    assert all(b - a >= 120 for a, b in zip(outs, outs[1:], strict=False))
+    assert all(b - a >= 120 for a, b in itertools.pairwise(outs))
     ins = [t for t in ticks if t.action and t.action.startswith("scale in")]
     assert ins == []  # never below the load
 
