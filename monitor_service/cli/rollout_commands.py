@@ -43,6 +43,15 @@ def register(subparsers: Any) -> None:
     promote.add_argument("rollout_id")
     promote.add_argument("--variant", help="A/B tests and bandits: the variant to promote (default: the best arm)")
     promote.set_defaults(handler=cmd_promote)
+    shadow = sub.add_parser("shadow-report", help="compare a shadow variant with production on their capture")
+    shadow.add_argument("--capture", required=True, help="the endpoint's DataCaptureConfig destination")
+    shadow.add_argument("--endpoint", required=True)
+    shadow.add_argument("--production", required=True, help="the source (production) variant")
+    shadow.add_argument("--shadow", required=True, help="the shadow variant")
+    shadow.add_argument("--ground-truth", help="ground-truth folder (SageMaker JSONL, by inference id)")
+    shadow.add_argument("--tolerance", type=float, default=0.0, help="numbers closer than this agree (default 0)")
+    shadow.add_argument("--output", required=True, help="folder for comparison.json and report.html")
+    shadow.set_defaults(handler=cmd_shadow_report)
     watch = sub.add_parser("watch", help="print the rollout's events as they happen until it finishes")
     watch.add_argument("rollout_id")
     watch.add_argument("--interval", type=float, default=1.0, help="seconds between looks (default 1)")
@@ -180,6 +189,19 @@ def cmd_watch(args: argparse.Namespace) -> int:
             print(f"rollout {args.rollout_id}: still InProgress after {args.timeout:g} s", file=sys.stderr)
             return 1
         time.sleep(args.interval)
+
+
+@_reported
+def cmd_shadow_report(args: argparse.Namespace) -> int:
+    from monitor_service.rollout.shadow_report import compare, write
+
+    result = compare(args.capture, args.endpoint, args.production, args.shadow, ground_truth=args.ground_truth,
+                     tolerance=args.tolerance)
+    path = write(result, args.output)
+    rate = result["agreement_rate"]
+    print(f"{result['joined']} requests joined; agreement {'n/a' if rate is None else f'{rate:.2%}'}; "
+          f"report: {path}")
+    return 0
 
 
 @_reported

@@ -9,6 +9,7 @@ from collections import Counter
 from pathlib import Path
 
 import numpy as np
+import pytest
 from gateway_harness import Client, GatewayProcess, capture_config, capture_lines, gateway_block
 from rollout_harness import Rig, rig, two_variants, wait_for  # noqa: F401
 from scipy.stats import binom
@@ -64,6 +65,34 @@ def test_shadow_never_changes_answers_and_its_capture_is_complete(rig: Rig, tmp_
     assert metrics.get('monitor_gateway_shadow_dropped_total{EndpointName="churn",VariantName="Green",'
                        'reason="queue_full"}', 0) == 0
     assert rig.rollout(rollout["id"])["Status"] == "InProgress"
+    # The comparison report, from the capture and labels (label = Blue's answer for every other request).
+    labels = tmp_path / "ground-truth" / "2026" / "12"
+    labels.mkdir(parents=True)
+    labelled = [i for i in range(len(rows)) if i % 2 == 0]
+    (labels / "batch.jsonl").write_text("".join(json.dumps({
+        "groundTruthData": {"data": str(int(rows[i] @ np.array([1, 2, 3]))), "encoding": "CSV"},
+        "eventMetadata": {"eventId": f"req-{i}"}, "eventVersion": "0"}) + "\n" for i in labelled))
+    from monitor_service.cli.main import main
+
+    out = tmp_path / "shadow-report"
+    assert main(["rollout", "shadow-report", "--capture", str(destination), "--endpoint", "churn", "--production",
+                 "Blue", "--shadow", "Green", "--ground-truth", str(tmp_path / "ground-truth"),
+                 "--output", str(out)]) == 0
+    report = json.loads((out / "comparison.json").read_text())
+    mirrored_rows = [int(key.split("-")[1]) for key in expected]
+    blue = {i: float(rows[i] @ np.array([1, 2, 3])) for i in mirrored_rows}
+    green = {i: float(rows[i] @ np.array([10, 20, 30])) for i in mirrored_rows}
+    assert report["joined"] >= len(expected)  # the mirrored warm-up requests (1,1,1: 6 vs 60) join too
+    agreeing = sum(blue[i] == green[i] for i in mirrored_rows)
+    assert round(report["agreement_rate"] * report["joined"]) == agreeing
+    assert (out / "report.html").stat().st_size > 10_000
+    assert report["quality"]["Blue"]["accuracy"] == 1.0
+    shadow_labelled = [i for i in mirrored_rows if i % 2 == 0]
+    assert report["quality"]["Green"]["labelled"] == len(shadow_labelled)
+    assert report["quality"]["Green"]["accuracy"] == pytest.approx(
+        sum(blue[i] == green[i] for i in shadow_labelled) / len(shadow_labelled))
+    assert report["quality"]["Green"]["mae"] == pytest.approx(np.mean([abs(green[i] - blue[i])
+                                                                       for i in shadow_labelled]))
 
 
 def test_sticky_ab_keeps_each_key_on_one_variant(rig: Rig, tmp_path: Path,  # noqa: F811
@@ -140,4 +169,53 @@ def test_bandit_favours_the_better_arm_keeps_the_floor_and_survives_a_restart(
     after = Counter(client.invoke("churn", "1,2,3\n").headers[VARIANT] for _ in range(300))
     assert after["Green"] / 300 > 0.6, after
     assert all(after[arm] >= binom.ppf(0.001, 300, floor) for arm in win), after
+    client.close()
+
+
+def test_ab_report_tests_significance_on_ground_truth(rig: Rig, tmp_path: Path,  # noqa: F811
+                                                      gateways: list[GatewayProcess]) -> None:
+    gateway = rig.start_gateway(two_variants(tmp_path, green_weights="3,2,1"), gateways)
+    client = Client(gateway.port)
+    rollout = rig.start_rollout("churn", {"Kind": "ABTest", "StickyBy": "inference-id", "Metric": "accuracy",
+                                          "MinimumDetectableEffect": 0.1,
+                                          "Variants": [{"VariantName": "Blue", "Weight": 1},
+                                                       {"VariantName": "Green", "Weight": 1}]})
+    wait_for(lambda: len({client.invoke("churn", "1,2,3\n", inference_id=f"p-{i}").headers[VARIANT]
+                          for i in range(30)}) == 2, timeout=15, what="the A/B routing")
+    rng = random.Random(5)
+    truth = {"Blue": 0.55, "Green": 0.7}  # the chance each variant's answer is right
+    tally = {"Blue": [0, 0], "Green": [0, 0]}
+    feedback = []
+    for i in range(600):
+        answer = client.invoke("churn", "1,2,3\n", inference_id=f"u-{i}")
+        variant, predicted = answer.headers[VARIANT], answer.body.decode().strip()
+        assert predicted == ("14.0" if variant == "Blue" else "10.0")
+        right = rng.random() < truth[variant]
+        wrong = "10.0" if variant == "Blue" else "14.0"
+        feedback.append({"InferenceId": f"u-{i}", "GroundTruth": predicted if right else wrong})
+        tally[variant][0] += right
+        tally[variant][1] += 1
+    posted = rig.api.post("/api/v1/gateway/endpoints/churn/feedback", headers=rig.admin,
+                          json={"Feedback": feedback})
+    assert posted.status_code == 202 and posted.json() == {"accepted": 600}
+    wait_for(lambda: sum(a["rewards"] for a in rig.rollout(rollout["id"])["Arms"].values()) == 600, timeout=20,
+             what="the labels to be matched")
+    report = rig.api.get(f"/api/v1/gateway/rollouts/{rollout['id']}/report", headers=rig.admin).json()
+    for variant, (hits, n) in tally.items():
+        assert report["variants"][variant]["labelled"] == n
+        assert report["variants"][variant]["accuracy"] == pytest.approx(hits / n)
+    comparison = report["comparisons"][0]
+    table = [[tally["Blue"][0], tally["Blue"][1] - tally["Blue"][0]],
+             [tally["Green"][0], tally["Green"][1] - tally["Green"][0]]]
+    from scipy.stats import chi2_contingency
+
+    chi2, p, _, _ = chi2_contingency(table, correction=False)
+    assert comparison["p_value"] == pytest.approx(p) and abs(comparison["statistic"]) == pytest.approx(chi2 ** 0.5)
+    assert comparison["significant"] == (p < 0.05)
+    assert comparison["sample_size_needed_per_variant"] > 0 and comparison["decision"]
+    promoted = rig.api.post(f"/api/v1/gateway/rollouts/{rollout['id']}/promote", headers=rig.admin,
+                            json={"VariantName": "Green"}).json()
+    assert promoted["Status"] == "Completed"
+    wait_for(lambda: all(client.invoke("churn", "1,2,3\n", inference_id=f"z-{i}").headers[VARIANT] == "Green"
+                         for i in range(30)), timeout=10, what="the promotion")
     client.close()
