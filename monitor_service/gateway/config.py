@@ -129,10 +129,15 @@ class ModelDefinition(_ContainerFields):
 
 
 class ProductionVariant(_Strict):
+    """A production variant. `InstanceType` says what an instance is locally: `local.inprocess` (the
+    default: the model runs inside the gateway, the instance count is nominal) or `local.process` (each
+    instance is a worker process the gateway starts and stops, so autoscaling changes real capacity)."""
+
     VariantName: Name
     ModelName: str
     InitialVariantWeight: float = Field(default=1.0, ge=0)
     InitialInstanceCount: int = Field(default=1, ge=1)
+    InstanceType: Literal["local.inprocess", "local.process"] = "local.inprocess"
 
 
 class CaptureOption(_Strict):

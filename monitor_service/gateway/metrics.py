@@ -76,6 +76,8 @@ class GatewayMetrics:
         self.shadow_dropped = Counter("monitor_gateway_shadow_dropped", "Mirrored requests the shadow did not "
                                       "answer (counted, never silent): reason queue_full, model_error or "
                                       "capture_error", (*_LABELS, "reason"), registry=r)
+        self.instances = Gauge("monitor_gateway_instances", "Worker processes serving a variant "
+                               "(InstanceType local.process)", _LABELS, registry=r)
         self.bandit_rewards = Gauge("monitor_gateway_bandit_rewards", "Rewards this process's bandit policy has "
                                     "learnt from (all gateway processes' feedback, from the database)",
                                     ("EndpointName", "RolloutId"), registry=r)

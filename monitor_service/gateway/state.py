@@ -109,9 +109,17 @@ def build_state(config: GatewayConfig, version: str, context: BuildContext, metr
                 assert spec is not None
                 model = config.model(spec.ModelName)
                 # One invoker per variant: its metrics (cache hits, ...) carry the variant's labels.
-                key = f"{endpoint.EndpointName}/{s.name}/{model_key(model)}"
+                key = f"{endpoint.EndpointName}/{s.name}/{spec.InstanceType}/{model_key(model)}"
                 invoker = reused.get(key)
-                if invoker is None:
+                if spec.InstanceType == "local.process":
+                    from monitor_service.gateway.instances import WorkerPool
+
+                    if isinstance(invoker, WorkerPool):
+                        invoker.resize(s.instance_count)  # scaling: start or stop worker processes
+                    else:
+                        invoker = WorkerPool(model, context, s.instance_count)
+                    metrics.instances.labels(endpoint.EndpointName, s.name).set(invoker.size)
+                elif invoker is None:
                     events = functools.partial(_cache_event, metrics, endpoint.EndpointName, s.name)
                     invoker = build_model(model, dataclasses.replace(context, on_cache_event=events))
                 invokers[key] = invoker

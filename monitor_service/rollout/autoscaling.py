@@ -147,13 +147,38 @@ def rate_at(trace: list[tuple[float, float]], second: float) -> float:
     return rate
 
 
+@dataclass(frozen=True)
+class Decision:
+    desired: int
+    action: str | None  # "scale out a -> b" / "scale in a -> b", None when nothing changes
+
+
+def decide(tt: TargetTrackingConfiguration, min_capacity: int, max_capacity: int, current: int,
+           per_instance_minute: float, now: float, last_out: float | None, last_activity: float | None) -> Decision:
+    """One target-tracking evaluation: the desired count and whether the cooldowns let it happen.
+
+    Shared by the simulator and the live controller, so the simulator predicts what the gateway does.
+    """
+    desired = (math.ceil(current * per_instance_minute / tt.TargetValue - 1e-9) if per_instance_minute > 0
+               else min_capacity)
+    desired = min(max(desired, min_capacity), max_capacity)
+    since_out = math.inf if last_out is None else now - last_out
+    since_any = math.inf if last_activity is None else now - last_activity
+    if desired > current and since_out >= tt.ScaleOutCooldown:
+        return Decision(desired, f"scale out {current} -> {desired}")
+    if desired < current and not tt.DisableScaleIn and since_any >= tt.ScaleInCooldown:
+        return Decision(desired, f"scale in {current} -> {desired}")
+    return Decision(current, None)
+
+
 def simulate(policy: ScalingPolicy, trace: list[tuple[float, float]]) -> list[Tick]:
     sim = policy.Simulation
     tt = policy.TargetTrackingScalingPolicyConfiguration
     service = sim.ServiceTimeMs / 1000
     instances = min(max(sim.InitialInstances or policy.MinCapacity, policy.MinCapacity), policy.MaxCapacity)
     ready_at = [0.0] * instances
-    last_out = last_activity = -math.inf
+    last_out: float | None = None
+    last_activity: float | None = None
     backlog = 0.0
     window: list[float] = []
     end = int(trace[-1][0])
@@ -174,18 +199,15 @@ def simulate(policy: ScalingPolicy, trace: list[tuple[float, float]]) -> list[Ti
         per_minute = sum(recent) / len(recent) * 60 / instances
         if second >= next_eval:
             next_eval += sim.EvaluationSeconds
-            desired = (math.ceil(instances * per_minute / tt.TargetValue - 1e-9) if per_minute > 0
-                       else policy.MinCapacity)
-            desired = min(max(desired, policy.MinCapacity), policy.MaxCapacity)
-            if desired > instances and second - last_out >= tt.ScaleOutCooldown:
-                action = f"scale out {instances} -> {desired}"
-                ready_at += [second + sim.StartupSeconds] * (desired - instances)
-                instances = desired
+            decision = decide(tt, policy.MinCapacity, policy.MaxCapacity, instances, per_minute, second, last_out,
+                              last_activity)
+            action = decision.action
+            if decision.desired > instances:
+                ready_at += [second + sim.StartupSeconds] * (decision.desired - instances)
                 last_out = last_activity = second
-            elif (desired < instances and not tt.DisableScaleIn and second - last_activity >= tt.ScaleInCooldown):
-                action = f"scale in {instances} -> {desired}"
-                ready_at = sorted(ready_at)[:desired]
-                instances = desired
+            elif decision.desired < instances:
+                ready_at = sorted(ready_at)[:decision.desired]
                 last_activity = second
+            instances = decision.desired
         ticks.append(Tick(second, rate, instances, in_service, per_minute, latency, backlog, action))
     return ticks

@@ -21,6 +21,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from monitor_service.gateway.config import Name as ResourceName
+from monitor_service.rollout.autoscaling import TargetTrackingConfiguration
 
 
 class _Strict(BaseModel):
@@ -219,7 +220,32 @@ class BanditSpec(_Strict):
         return self
 
 
-RolloutSpec = Annotated[DeploymentSpec | ShadowSpec | ABTestSpec | BanditSpec, Field(discriminator="Kind")]
+class AutoscalingSpec(_Strict):
+    """SageMaker's target-tracking scaling policy on one variant (Application Auto Scaling's fields).
+
+    Each instance of a variant with `InstanceType: local.process` is a worker process the gateway
+    starts and stops; on `local.inprocess` variants only the recorded count changes. Every
+    `EvaluationSeconds` (CloudWatch's 60 s period) the controller sums the variant's invocations over
+    the period from every gateway process and applies `monitor_service.rollout.autoscaling.decide`,
+    the function the simulator uses.
+    """
+
+    Kind: Literal["Autoscaling"] = "Autoscaling"
+    VariantName: ResourceName
+    MinCapacity: int = Field(ge=1, le=100)
+    MaxCapacity: int = Field(ge=1, le=100)
+    TargetTrackingScalingPolicyConfiguration: TargetTrackingConfiguration
+    EvaluationSeconds: float = Field(default=60, gt=0, le=3600)
+
+    @model_validator(mode="after")
+    def _bounds(self) -> AutoscalingSpec:
+        if self.MinCapacity > self.MaxCapacity:
+            raise ValueError(f"MinCapacity {self.MinCapacity} is above MaxCapacity {self.MaxCapacity}")
+        return self
+
+
+RolloutSpec = Annotated[DeploymentSpec | ShadowSpec | ABTestSpec | BanditSpec | AutoscalingSpec,
+                        Field(discriminator="Kind")]
 
 
 class RolloutRequest(_Strict):
@@ -229,7 +255,7 @@ class RolloutRequest(_Strict):
     Comment: str | None = Field(default=None, max_length=500)
 
 
-def spec_variants(spec: DeploymentSpec | ShadowSpec | ABTestSpec | BanditSpec) -> list[str]:
+def spec_variants(spec: DeploymentSpec | ShadowSpec | ABTestSpec | BanditSpec | AutoscalingSpec) -> list[str]:
     """Every variant a rollout names (each must exist in the endpoint's configuration)."""
     if isinstance(spec, DeploymentSpec):
         return [spec.TargetVariant]
@@ -237,7 +263,19 @@ def spec_variants(spec: DeploymentSpec | ShadowSpec | ABTestSpec | BanditSpec) -
         return [spec.SourceVariant, spec.ShadowVariant]
     if isinstance(spec, ABTestSpec):
         return [v.VariantName for v in spec.Variants]
+    if isinstance(spec, AutoscalingSpec):
+        return [spec.VariantName]
     return list(spec.Arms)
+
+
+def slot(spec: DeploymentSpec | ShadowSpec | ABTestSpec | BanditSpec | AutoscalingSpec) -> str:
+    """Rollouts in the same slot of an endpoint exclude each other (one routing, one shadow, one policy per
+    variant)."""
+    if isinstance(spec, ShadowSpec):
+        return "shadow"
+    if isinstance(spec, AutoscalingSpec):
+        return f"autoscaling:{spec.VariantName}"
+    return "routing"
 
 
 class FeedbackItem(BaseModel):

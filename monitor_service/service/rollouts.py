@@ -29,11 +29,13 @@ from monitor_service.rollout import machine
 from monitor_service.rollout.gates import GateResult, MetricWindow, MonitorVerdict, evaluate
 from monitor_service.rollout.specs import (
     ABTestSpec,
+    AutoscalingSpec,
     BanditSpec,
     DeploymentSpec,
     RolloutRequest,
     RolloutSpec,
     ShadowSpec,
+    slot,
     spec_variants,
 )
 from monitor_service.service import gateway as gateway_service
@@ -49,11 +51,12 @@ from monitor_service.store.rollout_models import (
     RolloutLease,
 )
 
-AnySpec = DeploymentSpec | ShadowSpec | ABTestSpec | BanditSpec
+AnySpec = DeploymentSpec | ShadowSpec | ABTestSpec | BanditSpec | AutoscalingSpec
 _SPEC: TypeAdapter[Any] = TypeAdapter(RolloutSpec)
 ROUTING_KINDS = ("Deployment", "ABTest", "Bandit")
 # Events users get a webhook for (gate evaluations only when they fail).
 WEBHOOK_EVENTS = {"Started": "rollout.started", "StepStarted": "rollout.step", "BakingStarted": "rollout.step",
+                  "ScaledOut": "rollout.scaled", "ScaledIn": "rollout.scaled",
                   "Completed": "rollout.completed", "RolledBack": "rollout.rolled_back",
                   "Promoted": "rollout.promoted", "Stopped": "rollout.stopped", "GateFailed": "rollout.gate_failed"}
 SAMPLE_RETENTION = timedelta(days=2)
@@ -141,10 +144,10 @@ def routing(session: Session) -> dict[str, dict[str, Any]]:
     """What gateway processes need: endpoint -> {"routing": {id, kind, spec}, "shadow": {id, spec}}."""
     out: dict[str, dict[str, Any]] = {}
     for row in active(session):
-        slot = "shadow" if row.kind == "Shadow" else "routing"
-        if row.kind == "Deployment":
-            continue  # a deployment routes by the variant weights it writes
-        out.setdefault(row.endpoint_name, {})[slot] = {"id": row.id, "kind": row.kind, "spec": row.spec}
+        if row.kind in ("Deployment", "Autoscaling"):
+            continue  # these act through the variant weights and instance counts they write
+        place = "shadow" if row.kind == "Shadow" else "routing"
+        out.setdefault(row.endpoint_name, {})[place] = {"id": row.id, "kind": row.kind, "spec": row.spec}
     return out
 
 
@@ -158,8 +161,7 @@ def start(session: Session, endpoint: str, request: RolloutRequest, *, now: date
             raise InvalidField("Spec", f"endpoint {endpoint!r} has no variant {name!r} (variants: "
                                f"{', '.join(states)}); add it to the configuration first (weight 0)",
                                hint="PUT /api/v1/gateway/config?retain_variant_properties=true")
-    clash = [r for r in active(session) if r.endpoint_name == endpoint
-             and ((r.kind == "Shadow") == isinstance(spec, ShadowSpec))]
+    clash = [r for r in active(session) if r.endpoint_name == endpoint and slot(spec_of(r)) == slot(spec)]
     if clash:
         raise ConflictError(f"endpoint {endpoint!r} already has {clash[0].kind} rollout {clash[0].id} in progress; "
                             "promote, roll back or stop it first")
@@ -175,6 +177,16 @@ def start(session: Session, endpoint: str, request: RolloutRequest, *, now: date
         step = machine.start(spec, old, states[spec.TargetVariant].current_instance_count, now.timestamp())
         row.state = step.state
         _apply(session, row, step, now, created_by)
+    elif isinstance(spec, AutoscalingSpec):
+        count = states[spec.VariantName].current_instance_count
+        row.state = {"phase": "InProgress", "started_at": now.timestamp(), "initial_instance_count": count,
+                     "instances": count, "next_evaluation_at": now.timestamp() + spec.EvaluationSeconds,
+                     "last_scale_out": None, "last_activity": None}
+        record(session, row, [machine.Event("Started", {"spec": row.spec, "instances": count})], now, created_by)
+        bounded = min(max(count, spec.MinCapacity), spec.MaxCapacity)
+        if bounded != count:
+            _scale(session, row, spec, count, bounded, f"bring {count} within {spec.MinCapacity}-{spec.MaxCapacity}",
+                   now, created_by)
     else:
         row.state = {"phase": "InProgress", "initial_weights": old, "started_at": now.timestamp()}
         gateway_service.bump(session, now)
@@ -209,6 +221,9 @@ def promote(session: Session, rollout_id: str, *, variant: str | None, now: date
     if isinstance(spec, DeploymentSpec):
         _apply(session, row, machine.promote(spec, row.state), now, actor)
         return row
+    if isinstance(spec, AutoscalingSpec):
+        raise ConflictError(f"rollout {rollout_id} is a scaling policy: there is nothing to promote (stop it, or "
+                            "roll it back to its starting instance count)")
     names = spec_variants(spec)
     if isinstance(spec, ShadowSpec):
         chosen = spec.ShadowVariant
@@ -228,6 +243,13 @@ def roll_back(session: Session, rollout_id: str, *, now: datetime, actor: str | 
     spec = spec_of(row)
     if isinstance(spec, DeploymentSpec):
         _apply(session, row, machine.roll_back(spec, row.state, "rolled back by hand"), now, actor)
+        return row
+    if isinstance(spec, AutoscalingSpec):
+        start_count = int(row.state["initial_instance_count"])
+        if start_count != row.state["instances"]:
+            _scale(session, row, spec, row.state["instances"], start_count, "rolled back by hand", now, actor)
+        _finish(session, row, "RolledBack", "rolled back by hand", "RolledBack", {"instances": start_count}, now,
+                actor, None)
         return row
     weights = dict(row.state["initial_weights"])
     _finish(session, row, "RolledBack", "rolled back by hand", "RolledBack", {"weights": weights}, now, actor,
@@ -330,6 +352,9 @@ def tick(session: Session, now: datetime, bounds: Sequence[float]) -> list[str]:
             results = evaluate_gates(session, row, spec, now, bounds) if at >= row.state["next_evaluation_at"] else None
             _apply(session, row, machine.advance(spec, row.state, at, results), now, "controller")
             changed.append(row.id)
+        elif isinstance(spec, AutoscalingSpec) and at >= row.state["next_evaluation_at"]:
+            if _autoscale(session, row, spec, now):
+                changed.append(row.id)
         elif isinstance(spec, ShadowSpec) and at - row.state["started_at"] >= spec.DurationSeconds:
             _finish(session, row, "Completed", f"the shadow test ran its {spec.DurationSeconds:g} s", "Completed", {},
                     now, "controller", None)
@@ -337,6 +362,40 @@ def tick(session: Session, now: datetime, bounds: Sequence[float]) -> list[str]:
     apply_feedback(session, now)
     session.execute(delete(GatewayMetricSample).where(GatewayMetricSample.at < now - SAMPLE_RETENTION))
     return changed
+
+
+# -- autoscaling -----------------------------------------------------------------------------------
+def _scale(session: Session, row: Rollout, spec: AutoscalingSpec, current: int, desired: int, reason: str,
+           now: datetime, actor: str | None, metric: float | None = None) -> None:
+    gateway_service.update_weights(session, row.endpoint_name,
+                                   [{"VariantName": spec.VariantName, "DesiredInstanceCount": desired}], now=now,
+                                   created_by=actor)
+    kind = "ScaledOut" if desired > current else "ScaledIn"
+    state = {**row.state, "instances": desired, "last_activity": now.timestamp()}
+    if desired > current:
+        state["last_scale_out"] = now.timestamp()
+    row.state, row.updated_at = state, now
+    record(session, row, [machine.Event(kind, {"from": current, "to": desired, "reason": reason,
+                                               "invocations_per_instance_minute": metric})], now, actor)
+
+
+def _autoscale(session: Session, row: Rollout, spec: AutoscalingSpec, now: datetime) -> bool:
+    """One evaluation: the variant's invocations per instance per minute over the last period, all gateways."""
+    from monitor_service.rollout.autoscaling import decide
+
+    at = now.timestamp()
+    row.state = {**row.state, "next_evaluation_at": at + spec.EvaluationSeconds}
+    current = int(row.state["instances"])
+    since = max(datetime.fromtimestamp(row.state["started_at"], UTC), now - timedelta(seconds=spec.EvaluationSeconds))
+    seconds = max(1e-9, (now - since).total_seconds())
+    invocations = window(session, row.endpoint_name, spec.VariantName, since, ()).invocations
+    metric = invocations * 60.0 / seconds / max(1, current)
+    decision = decide(spec.TargetTrackingScalingPolicyConfiguration, spec.MinCapacity, spec.MaxCapacity, current,
+                      metric, at, row.state.get("last_scale_out"), row.state.get("last_activity"))
+    if decision.action is None:
+        return False
+    _scale(session, row, spec, current, decision.desired, decision.action, now, "controller", metric)
+    return True
 
 
 # -- bandits ---------------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from monitor_service.store.models import Execution, Violation, Webhook, WebhookD
 # Rollout events (monitor_service.service.rollouts) share the outbox; every deployment step is one.
 Event = Literal["execution.completed_with_violations", "execution.failed", "rollout.started", "rollout.step",
                 "rollout.gate_failed", "rollout.rolled_back", "rollout.completed", "rollout.promoted",
-                "rollout.stopped"]
+                "rollout.stopped", "rollout.scaled"]
 EVENTS: tuple[str, ...] = get_args(Event)
 DeliveryStatus = Literal["Pending", "Delivered", "Failed"]
 EVENT_BY_STATUS = {"CompletedWithViolations": EVENTS[0], "Failed": EVENTS[1]}

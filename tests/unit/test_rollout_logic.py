@@ -234,3 +234,21 @@ def test_bad_policy_file(tmp_path) -> None:  # type: ignore[no-untyped-def]
                     '{"TargetValue": 1, "PredefinedMetricSpecification": {"PredefinedMetricType": "Nope"}}}')
     with pytest.raises(ConfigError, match="PredefinedMetricType"):
         load_policy(path)
+
+
+def test_simulate_command_prints_and_plots(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    from monitor_service.cli.main import main
+
+    policy = tmp_path / "policy.yaml"
+    policy.write_text("MinCapacity: 1\nMaxCapacity: 4\nTargetTrackingScalingPolicyConfiguration:\n"
+                      "  TargetValue: 600\n  ScaleOutCooldown: 120\n  ScaleInCooldown: 300\n"
+                      "  PredefinedMetricSpecification: {PredefinedMetricType: SageMakerVariantInvocationsPerInstance}\n"
+                      "Simulation: {ServiceTimeMs: 50}\n")
+    trace = tmp_path / "trace.csv"
+    trace.write_text("second,requests_per_second\n0,5\n60,18\n900,50\n1200,5\n2400,5\n")
+    plot = tmp_path / "plot.html"
+    assert main(["autoscale", "simulate", "--policy", str(policy), "--trace", str(trace), "--plot", str(plot)]) == 0
+    out = capsys.readouterr().out
+    assert "scale out 1 -> 2" in out and "scale out 2 -> 4" in out and "scale in 4 -> 1" in out
+    assert "2 scale-outs, 1 scale-ins; instances between 1 and 4 (bounds 1-4)" in out
+    assert plot.stat().st_size > 100_000  # plotly inlined once: a self-contained page
