@@ -242,7 +242,8 @@ def test_simulate_command_prints_and_plots(tmp_path, capsys) -> None:  # type: i
     policy = tmp_path / "policy.yaml"
     policy.write_text("MinCapacity: 1\nMaxCapacity: 4\nTargetTrackingScalingPolicyConfiguration:\n"
                       "  TargetValue: 600\n  ScaleOutCooldown: 120\n  ScaleInCooldown: 300\n"
-                      "  PredefinedMetricSpecification: {PredefinedMetricType: SageMakerVariantInvocationsPerInstance}\n"
+                      "  PredefinedMetricSpecification:\n"
+                      "    PredefinedMetricType: SageMakerVariantInvocationsPerInstance\n"
                       "Simulation: {ServiceTimeMs: 50}\n")
     trace = tmp_path / "trace.csv"
     trace.write_text("second,requests_per_second\n0,5\n60,18\n900,50\n1200,5\n2400,5\n")
