@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from monitor_service import __version__
-from monitor_service.api.dashboard import DashboardExtension, install_dashboard
+from monitor_service.api.dashboard import DashboardExtension, endpoint_pages, install_dashboard
 from monitor_service.api.deps import Resources
 from monitor_service.api.guards import AuthenticateFirst, StorableParameters
 from monitor_service.api.limits import BodySizeLimit
@@ -80,7 +80,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, monitors: Regi
     for router in ROUTERS:
         app.include_router(router)
     _error_handlers(app, monitors or MONITORS)
-    install_dashboard(app, dashboard_extensions)
+    install_dashboard(app, (endpoint_pages.extension(settings), *dashboard_extensions))
     install_error_responses(app)
     return app
 

@@ -33,6 +33,7 @@ def test_environment_is_read_once(monkeypatch: pytest.MonkeyPatch) -> None:
     ("MONITOR_SPARK_MASTER", "localhost", "MONITOR_SPARK_MASTER: 'localhost' is not a Spark master URL"),
     ("MONITOR_WORKER_CONCURRENCY", "0", "MONITOR_WORKER_CONCURRENCY: Input should be greater than or equal to 1"),
     ("MONITOR_PORT", "http", "MONITOR_PORT: Input should be a valid integer"),
+    ("MONITOR_GATEWAY_URLS", "http://a:1,ftp://b", "MONITOR_GATEWAY_URLS: 'ftp://b' is not a gateway base URL"),
 ])
 def test_bad_settings(monkeypatch: pytest.MonkeyPatch, variable: str, value: str, message: str) -> None:
     monkeypatch.setenv(variable, value)
