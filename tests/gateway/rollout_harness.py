@@ -46,6 +46,21 @@ class Rig:
     def rollout(self, rollout_id: str) -> dict[str, Any]:
         return self.api.get(f"/api/v1/gateway/rollouts/{rollout_id}", headers=self.admin).json()  # type: ignore
 
+    def page(self, path: str) -> str:
+        """A dashboard page, signed in with the admin key."""
+        import re
+
+        if not self.api.cookies:
+            token = re.search(r'name="login_token" value="([^"]+)"', self.api.get("/ui/login").text)
+            assert token is not None
+            signed = self.api.post("/ui/login", data={"key": self.admin["Authorization"].split()[1],
+                                                      "login_token": token.group(1), "next": "/ui/"},
+                                   follow_redirects=False)
+            assert signed.status_code == 303
+        answer = self.api.get(path)
+        assert answer.status_code == 200, answer.text
+        return answer.text
+
     def events(self, rollout_id: str, kind: str | None = None) -> list[dict[str, Any]]:
         query = f"?kind={kind}" if kind else ""
         return self.api.get(f"/api/v1/gateway/rollouts/{rollout_id}/events{query}",  # type: ignore[no-any-return]

@@ -5,6 +5,7 @@ its canary share inside binomial bounds; linear steps follow the schedule."""
 from __future__ import annotations
 
 import itertools
+import re
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -159,6 +160,11 @@ def test_canary_whose_capture_drifts_rolls_back(rig: Rig, tmp_path: Path,  # noq
     # No execution over a window after the start yet: inconclusive, the canary goes on.
     assert {e["Detail"]["status"] for e in rig.events(rollout["id"], "GateEvaluation")} == {"Inconclusive"}
     assert rig.rollout(rollout["id"])["Status"] == "InProgress"
+    # The endpoint page shows the deployment in progress: its step, weights and gates with their evaluations.
+    html = rig.page("/ui/endpoints/churn")
+    section = html[html.index('id="deployments"'):]
+    assert "step 1 of 2: 20 % on Green" in section and "Blue 0.8, Green 0.2" in section
+    assert re.search(r'<tr data-gate="drift">.*?Inconclusive', section, re.S)
     _monitor_rows(rig, violations=3, window_end=datetime.now(UTC) + timedelta(seconds=1))
     wait_for(lambda: rig.rollout(rollout["id"])["Status"] != "InProgress", timeout=20, what="the rollback")
     final = rig.rollout(rollout["id"])
@@ -168,4 +174,6 @@ def test_canary_whose_capture_drifts_rolls_back(rig: Rig, tmp_path: Path,  # noq
     assert [(d["status"], d["value"]) for d in decided] == [("Fail", 3.0), ("Fail", 3.0)]
     wait_for(lambda: all(client.invoke("churn", "1,2,3\n").headers["x-amzn-invoked-production-variant"] == "Blue"
                          for _ in range(50)), timeout=10, what="100 % back on Blue")
+    recent = rig.page("/ui/endpoints/churn")
+    assert "Deployments in progress" in recent and "RolledBack" in recent and "gate drift failed 2" in recent
     client.close()

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from monitor_service.api.dashboard.endpoint_view import endpoints_view, shares, weight_history
 from monitor_service.api.dashboard.extensions import Cell, DashboardExtension, OverviewBlock
 from monitor_service.api.dashboard.render import page
+from monitor_service.api.dashboard.rollout_view import endpoint_rollouts
 from monitor_service.api.dashboard.security import Viewer
 from monitor_service.api.deps import ResourcesDep, SessionDep
 from monitor_service.errors import NotFoundError
@@ -50,7 +51,9 @@ def endpoint_page(request: Request, endpoint_name: str, viewer: Viewer, session:
         charts.append({"id": "weights", "figure": weight_history(changes, states, since, resources.clock.now())})
     else:
         changes = []
-    return page(request, "endpoint.html", viewer=viewer, view=view, row=row, charts=charts, changes=changes[:20])
+    running, finished = endpoint_rollouts(session, endpoint_name) if row.stored else ([], [])
+    return page(request, "endpoint_rollouts.html", viewer=viewer, view=view, row=row, charts=charts,
+                changes=changes[:20], running=running, finished=finished)
 
 
 def _percent(value: float | None) -> str:
