@@ -480,6 +480,23 @@ def request_seeds() -> dict[tuple[str, str], list[Any]]:
         ("POST", "/api/v1/webhooks"): [{"name": "w", "url": "https://hooks.example.com/x", "secret": "s" * 16,
                                         "events": ["execution.failed"], "schedule_id": None}],
         ("POST", "/api/v1/apikeys"): [{"role": "read", "name": "ci"}],
+        # The gateway (issue 10) and its rollouts (issue 11).
+        ("PUT", "/api/v1/gateway/config"): [{"Models": [{"ModelName": "m", "Framework": "script",
+                                                         "EntryPoint": "model.py"}],
+                                             "Endpoints": [{"EndpointName": "e", "ProductionVariants": [
+                                                 {"VariantName": "A", "ModelName": "m"}]}]}],
+        ("POST", "/api/v1/gateway/endpoints/{endpoint_name}/weights"): [
+            {"DesiredWeightsAndCapacities": [{"VariantName": "A", "DesiredWeight": 1.0, "DesiredInstanceCount": 2}]}],
+        ("POST", "/api/v1/gateway/endpoints/{endpoint_name}/rollouts"): [
+            {"Spec": {"Kind": "Deployment", "TargetVariant": "B", "FailureLimit": 2,
+                      "TrafficRoutingConfiguration": {"Type": "CANARY", "WaitIntervalInSeconds": 60,
+                                                      "CanarySize": {"Type": "CAPACITY_PERCENT", "Value": 10}},
+                      "Gates": [{"Name": "g", "Metric": "Invocation5XXErrorRate", "Threshold": 0.01}],
+                      "AutoRollbackConfiguration": {"Alarms": [{"AlarmName": "g"}]}}},
+            {"Spec": {"Kind": "Bandit", "Arms": ["A", "B"], "ExplorationFloor": 0.1}, "Comment": "c"}],
+        ("POST", "/api/v1/gateway/rollouts/{rollout_id}/promote"): [{"VariantName": "A"}, {}],
+        ("POST", "/api/v1/gateway/endpoints/{endpoint_name}/feedback"): [
+            {"Feedback": [{"InferenceId": "i", "Reward": 1.0}, {"InferenceId": "j", "GroundTruth": "1"}]}],
     }
 
 

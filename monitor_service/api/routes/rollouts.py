@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from monitor_service.api.deps import ReadAccess, ResourcesDep, SessionDep, require_admin
 from monitor_service.rollout.specs import FeedbackItem
+from monitor_service.security.text import JsonDocument, RequestModel
 from monitor_service.service import gateway as gateway_service
 from monitor_service.service import rollouts as service
 from monitor_service.store.models import ApiKey
@@ -59,11 +60,14 @@ class EventOut(BaseModel):
     At: datetime
 
 
-class PromoteBody(BaseModel):
+class PromoteBody(RequestModel):
     model_config = ConfigDict(extra="forbid")
 
     VariantName: str | None = Field(default=None, description="A/B tests and bandits: the variant that takes all "
                                                               "the traffic (default: the best arm)")
+
+
+_NO_CHOICE = PromoteBody()
 
 
 def _out(session: Any, row: Rollout) -> RolloutOut:
@@ -80,7 +84,7 @@ def _event(row: RolloutEvent) -> EventOut:
 @router.post("/endpoints/{endpoint_name}/rollouts", status_code=201, summary="Start a rollout",
              description=START_DESCRIPTION)
 def start_rollout(endpoint_name: str, session: SessionDep, resources: ResourcesDep, key: AdminKey,
-                  body: Annotated[dict[str, Any], Body(description="{Spec: {...}, Comment}")]) -> RolloutOut:
+                  body: Annotated[JsonDocument, Body(description="{Spec: {...}, Comment}")]) -> RolloutOut:
     request = service.parse_request(body)
     return _out(session, service.start(session, endpoint_name, request, now=resources.clock.now(), created_by=key.id))
 
@@ -111,8 +115,8 @@ def rollout_report(rollout_id: str, session: SessionDep) -> dict[str, Any]:
 
 @router.post("/rollouts/{rollout_id}/promote", summary="Promote: the new variant takes all the traffic now")
 def promote(rollout_id: str, session: SessionDep, resources: ResourcesDep, key: AdminKey,
-            body: PromoteBody | None = None) -> RolloutOut:
-    row = service.promote(session, rollout_id, variant=body.VariantName if body else None, now=resources.clock.now(),
+            body: PromoteBody = _NO_CHOICE) -> RolloutOut:
+    row = service.promote(session, rollout_id, variant=body.VariantName, now=resources.clock.now(),
                           actor=key.id)
     return _out(session, row)
 
@@ -127,7 +131,7 @@ def stop(rollout_id: str, session: SessionDep, resources: ResourcesDep, key: Adm
     return _out(session, service.stop(session, rollout_id, now=resources.clock.now(), actor=key.id))
 
 
-class FeedbackIn(BaseModel):
+class FeedbackIn(RequestModel):
     model_config = ConfigDict(extra="forbid")
 
     Feedback: list[FeedbackItem] = Field(min_length=1, max_length=10_000)
