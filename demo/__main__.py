@@ -21,6 +21,7 @@ def main(argv: list[str] | None = None) -> int:
     from demo.model_bias import run_model_bias_demo
     from demo.model_explainability import run_model_explainability_demo
     from demo.model_quality import run_model_quality_demo
+    from demo.rollout import run_rollout_demo
     from demo.service import run_service_demo
     from monitor_service.spark.session import get_session
 
@@ -41,6 +42,8 @@ def main(argv: list[str] | None = None) -> int:
     failed = run_model_explainability_demo(base / "model_explainability", spark) == EXIT_FAILED or failed
     print("== inference-gateway demo: two variants served with data capture, then monitored unchanged")
     failed = run_gateway_demo(base / "gateway", spark) == EXIT_FAILED or failed
+    print("== deployment demo: a bad canary rolled back by its gate, a linear deployment, autoscaling simulated")
+    failed = run_rollout_demo(base / "rollout") != 0 or failed
     return EXIT_FAILED if failed else EXIT_COMPLETED
 
 

@@ -24,6 +24,8 @@ Event = Literal["execution.completed_with_violations", "execution.failed", "roll
                 "rollout.gate_failed", "rollout.rolled_back", "rollout.completed", "rollout.promoted",
                 "rollout.stopped", "rollout.scaled"]
 EVENTS: tuple[str, ...] = get_args(Event)
+# A subscription that names no events gets the monitors' alerts; rollout events are asked for by name.
+DEFAULT_EVENTS: tuple[str, ...] = EVENTS[:2]
 DeliveryStatus = Literal["Pending", "Delivered", "Failed"]
 EVENT_BY_STATUS = {"CompletedWithViolations": EVENTS[0], "Failed": EVENTS[1]}
 PREVIEW_VIOLATIONS = 20

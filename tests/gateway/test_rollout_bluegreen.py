@@ -5,6 +5,7 @@ its canary share inside binomial bounds; linear steps follow the schedule."""
 from __future__ import annotations
 
 import itertools
+import json
 import re
 import time
 from datetime import UTC, datetime, timedelta
@@ -88,6 +89,11 @@ def test_healthy_canary_completes(rig: Rig, tmp_path: Path, gateways: list[Gatew
 def test_linear_steps_follow_the_schedule(rig: Rig, tmp_path: Path,  # noqa: F811
                                           gateways: list[GatewayProcess]) -> None:
     rig.start_gateway(two_variants(tmp_path), gateways)
+    hook = rig.api.post("/api/v1/webhooks", headers=rig.admin, json={
+        "name": "deploys", "url": "https://hooks.example.com/deploys", "secret": "s" * 16,
+        "events": ["rollout.started", "rollout.step", "rollout.completed"]}).json()
+    monitors_only = rig.api.post("/api/v1/webhooks", headers=rig.admin, json={
+        "name": "alerts", "url": "https://hooks.example.com/alerts", "secret": "t" * 16}).json()
     spec = {"Kind": "Deployment", "TargetVariant": "Green", "EvaluationIntervalSeconds": 0.5,
             "TrafficRoutingConfiguration": {"Type": "LINEAR", "WaitIntervalInSeconds": 1.5,
                                             "LinearStepSize": {"Type": "CAPACITY_PERCENT", "Value": 25}}}
@@ -107,6 +113,13 @@ def test_linear_steps_follow_the_schedule(rig: Rig, tmp_path: Path,  # noqa: F81
     greens = [next(d["DesiredWeight"] for d in c["DesiredWeightsAndCapacities"] if d["VariantName"] == "Green")
               for c in reversed(changes)]
     assert greens == [0.25, 0.5, 0.75, 1.0]
+    # Every step is a webhook delivery in the alerts outbox (signed and sent by the dispatcher).
+    deliveries = rig.api.get(f"/api/v1/webhooks/{hook['id']}/deliveries", headers=rig.admin).json()
+    bodies = [json.loads(d["payload"]) for d in reversed(deliveries)]
+    assert [b["event"] for b in bodies] == ["rollout.started"] + ["rollout.step"] * 5 + ["rollout.completed"]
+    assert [b["step"].get("percent") for b in bodies if b["step"]["kind"] == "StepStarted"] == [25, 50, 75, 100]
+    assert all(b["rollout"]["id"] == rollout["id"] for b in bodies)
+    assert rig.api.get(f"/api/v1/webhooks/{monitors_only['id']}/deliveries", headers=rig.admin).json() == []
 
 
 def _monitor_rows(setup: Rig, *, violations: int, window_end: datetime, metric: str | None = None) -> str:

@@ -26,7 +26,7 @@ class WebhookCreate(RequestModel):
     url: AnyHttpUrl
     secret: str | None = Field(default=None, min_length=16, max_length=128,
                                description="HMAC-SHA256 key; generated when omitted (shown once)")
-    events: list[Event] = Field(default_factory=lambda: list(service.EVENTS), min_length=1)
+    events: list[Event] = Field(default_factory=lambda: list(service.DEFAULT_EVENTS), min_length=1)
     schedule_id: str | None = Field(default=None, description="Only this schedule's executions; all when null")
 
 
