@@ -311,11 +311,12 @@ def _report(args: argparse.Namespace, rows: list[dict[str, Any]], baselines: dic
     return "\n".join(lines)
 
 
-def _record(report: str) -> None:
+def _record(report: str, section: str = SECTION) -> None:
+    """Replace (or append) `section` of BENCHMARKS.md with `report` (bench/rollout_bench.py uses it too)."""
     path = REPO / "BENCHMARKS.md"
     text = path.read_text()
-    if SECTION in text:
-        head, _, rest = text.partition(SECTION)
+    if section in text:
+        head, _, rest = text.partition(section)
         tail = rest[rest.find("\n## ") + 1:] if "\n## " in rest else ""
         text = head + report + ("\n" + tail if tail else "")
     else:

@@ -293,15 +293,13 @@ def report(args: argparse.Namespace, costs: dict[str, float], rows: list[dict[st
 
 
 def record(text: str) -> None:
-    path = REPO / "BENCHMARKS.md"
-    current = path.read_text()
-    if SECTION in current:
-        head, _, rest = current.partition(SECTION)
-        tail = rest[rest.find("\n## ") + 1:] if "\n## " in rest else ""
-        current = head + text + ("\n" + tail if tail else "")
-    else:
-        current = current.rstrip("\n") + "\n\n" + text
-    path.write_text(current)
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("gateway_bench", GENERATOR)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module._record(text, SECTION)
 
 
 def main() -> None:
