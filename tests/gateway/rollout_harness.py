@@ -69,7 +69,17 @@ class Rig:
 
 @pytest.fixture
 def rig(tmp_path: Path) -> Iterator[Rig]:
-    url = f"sqlite:///{tmp_path}/monitor.db"
+    """SQLite."""
+    yield from _rig(f"sqlite:///{tmp_path}/monitor.db", tmp_path)
+
+
+@pytest.fixture
+def any_rig(gateway_database_url: str, tmp_path: Path) -> Iterator[Rig]:
+    """SQLite and the private PostgreSQL server."""
+    yield from _rig(gateway_database_url, tmp_path)
+
+
+def _rig(url: str, tmp_path: Path) -> Iterator[Rig]:
     settings = Settings(database_url=url, artifact_root=str(tmp_path / "artifacts"))
     engine = make_engine(settings)
     upgrade(engine)
@@ -112,4 +122,4 @@ def drive(client: Client, until: Any, limit: int, pause: float = 0.0, **headers:
     return seen
 
 
-__all__ = ["Client", "Rig", "drive", "rig", "two_variants", "wait_for"]
+__all__ = ["Client", "Rig", "any_rig", "drive", "rig", "two_variants", "wait_for"]

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from gateway_harness import Client, GatewayProcess, capture_config, capture_lines, gateway_block
-from rollout_harness import Rig, rig, two_variants, wait_for  # noqa: F401
+from rollout_harness import Rig, any_rig, rig, two_variants, wait_for  # noqa: F401
 from scipy.stats import binom
 
 VARIANT = "x-amzn-invoked-production-variant"
@@ -130,8 +130,10 @@ def test_sticky_ab_keeps_each_key_on_one_variant(rig: Rig, tmp_path: Path,  # no
     assert rig.rollout(rollout["id"])["Status"] == "InProgress"
 
 
+@pytest.mark.postgres
 def test_bandit_favours_the_better_arm_keeps_the_floor_and_survives_a_restart(
-        rig: Rig, tmp_path: Path, gateways: list[GatewayProcess]) -> None:  # noqa: F811
+        any_rig: Rig, tmp_path: Path, gateways: list[GatewayProcess]) -> None:  # noqa: F811
+    rig = any_rig  # noqa: F811
     document = two_variants(tmp_path, extra_variants=("Red",))
     gateway = rig.start_gateway(document, gateways)
     client = Client(gateway.port)
@@ -139,6 +141,9 @@ def test_bandit_favours_the_better_arm_keeps_the_floor_and_survives_a_restart(
     rollout = rig.start_rollout("churn", {"Kind": "Bandit", "Arms": ["Blue", "Green", "Red"],
                                           "Policy": "ThompsonSampling", "ExplorationFloor": floor, "Seed": 3})
     label = f'monitor_gateway_bandit_rewards{{EndpointName="churn",RolloutId="{rollout["id"]}"}}'
+    # A second gateway process serving the same endpoint shares the state (it gets no feedback itself).
+    worker = rig.start_gateway({**document, "Gateway": gateway_block(tmp_path / "second")}, gateways,
+                               name="second.yaml")
     win = {"Blue": 0.2, "Green": 0.9, "Red": 0.3}
     rng = random.Random(11)
     wait_for(lambda: len({client.invoke("churn", "1,2,3\n").headers[VARIANT] for _ in range(30)}) == 3, timeout=15,
@@ -158,6 +163,11 @@ def test_bandit_favours_the_better_arm_keeps_the_floor_and_survives_a_restart(
     minimum = binom.ppf(0.001, len(late), floor)  # every arm keeps at least the floor
     assert all(counts[arm] >= minimum for arm in win), (counts, minimum)
     wait_for(lambda: client.metrics().get(label, 0) == 900, timeout=20, what="the rewards to be learnt")
+    other = Client(worker.port)
+    wait_for(lambda: other.metrics().get(label, 0) == 900, timeout=20, what="the second process to learn")
+    shared = Counter(other.invoke("churn", "1,2,3\n").headers[VARIANT] for _ in range(300))
+    assert shared["Green"] / 300 > 0.6, shared
+    other.close()
     stats = rig.rollout(rollout["id"])["Arms"]
     assert stats["Green"]["mean_reward"] > stats["Blue"]["mean_reward"]
     assert sum(s["assignments"] for s in stats.values()) >= 900
