@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from monitor_service.core.json_fields import describe_validation_error
@@ -60,6 +60,7 @@ WEBHOOK_EVENTS = {"Started": "rollout.started", "StepStarted": "rollout.step", "
                   "Completed": "rollout.completed", "RolledBack": "rollout.rolled_back",
                   "Promoted": "rollout.promoted", "Stopped": "rollout.stopped", "GateFailed": "rollout.gate_failed"}
 SAMPLE_RETENTION = timedelta(days=2)
+FEEDBACK_WAIT = timedelta(days=7)  # feedback that matches no assignment for this long is dropped
 
 
 def spec_of(row: Rollout) -> AnySpec:
@@ -437,29 +438,35 @@ def _label_reward(label: str, prediction: str | None) -> float:
 
 def apply_feedback(session: Session, now: datetime) -> int:
     """Match pending feedback to assignments of the endpoint's bandit or A/B test; unmatched feedback waits
-    (it may have arrived before the gateway wrote the assignment: delayed and early feedback both work)."""
-    pending = list(session.scalars(select(BanditFeedback).where(BanditFeedback.applied_at.is_(None))
-                                   .order_by(BanditFeedback.id).limit(5000)))
-    if not pending:
-        return 0
-    bandits = {r.endpoint_name: r for r in active(session) if r.kind in ("Bandit", "ABTest")}
-    seq = session.scalar(select(func.max(RolloutAssignment.reward_seq))) or 0
+    (it may have arrived before the gateway wrote the assignment: delayed and early feedback both work).
+
+    Only feedback whose assignment exists is read (a join on the assignment's key, oldest first), so
+    feedback nothing matches never starves the rest; it is deleted after FEEDBACK_WAIT.
+    """
+    session.execute(delete(BanditFeedback).where(BanditFeedback.applied_at.is_(None),
+                                                 BanditFeedback.received_at < now - FEEDBACK_WAIT))
+    seq: int | None = None
     applied = 0
-    for feedback in pending:
-        rollout = bandits.get(feedback.endpoint_name)
-        if rollout is None:
+    for rollout in active(session):
+        if rollout.kind not in ("Bandit", "ABTest"):
             continue
-        assignment = session.get(RolloutAssignment, (rollout.id, feedback.inference_id))
-        if assignment is None:
-            continue
-        feedback.applied_at, feedback.rollout_id = now, rollout.id
-        if assignment.reward_seq is not None:
-            continue  # the first reward of an inference id counts; repeats are recorded, not applied
-        reward = feedback.reward if feedback.reward is not None else _label_reward(feedback.label or "",
-                                                                                   assignment.prediction)
-        seq += 1
-        assignment.reward, assignment.reward_seq, assignment.label = float(reward), seq, feedback.label
-        applied += 1
+        pairs = session.execute(
+            select(BanditFeedback, RolloutAssignment)
+            .join(RolloutAssignment, and_(RolloutAssignment.rollout_id == rollout.id,
+                                          RolloutAssignment.inference_id == BanditFeedback.inference_id))
+            .where(BanditFeedback.endpoint_name == rollout.endpoint_name, BanditFeedback.applied_at.is_(None))
+            .order_by(BanditFeedback.id).limit(5000)).all()
+        if pairs and seq is None:
+            seq = session.scalar(select(func.max(RolloutAssignment.reward_seq))) or 0
+        for feedback, assignment in pairs:
+            feedback.applied_at, feedback.rollout_id = now, rollout.id
+            if assignment.reward_seq is not None:
+                continue  # the first reward of an inference id counts; repeats are recorded, not applied
+            reward = feedback.reward if feedback.reward is not None else _label_reward(feedback.label or "",
+                                                                                       assignment.prediction)
+            seq = (seq or 0) + 1
+            assignment.reward, assignment.reward_seq, assignment.label = float(reward), seq, feedback.label
+            applied += 1
     session.flush()
     return applied
 
