@@ -61,6 +61,19 @@ def test_endpoint_page_draws_shares_and_weights(browser: Any, tmp_path: Path, ar
                 assert page.inner_text('tr[data-variant="Blue"] td.invocations') == f"{served['Blue']:,}"
                 assert page.errors == []  # type: ignore[attr-defined]
                 page.screenshot(path=str(artifacts_dir / "endpoint.png"), full_page=True)
+                # A canary in progress appears in the deployments section: step, weights, its gate.
+                spec = {"Kind": "Deployment", "TargetVariant": "Green", "EvaluationIntervalSeconds": 1,
+                        "TrafficRoutingConfiguration": {"Type": "CANARY", "WaitIntervalInSeconds": 3600,
+                                                        "CanarySize": {"Value": 50}},
+                        "Gates": [{"Name": "errors", "Metric": "Invocation5XXErrorRate", "Threshold": 0.01}],
+                        "AutoRollbackConfiguration": {"Alarms": [{"AlarmName": "errors"}]}}
+                started = api.post("/api/v1/gateway/endpoints/churn/rollouts", json={"Spec": spec})
+                assert started.status_code == 201, started.text
+                page.goto(url + "/ui/endpoints/churn")
+                assert page.inner_text("#deployments .step") == "step 1 of 2: 50 % on Green"
+                assert page.inner_text("#deployments .weights") == "Blue 0.5, Green 0.5"
+                assert page.inner_text('#deployments tr[data-gate="errors"] td.failures') == "0"
+                page.screenshot(path=str(artifacts_dir / "endpoint-deployment.png"), full_page=True)
                 page.context.close()
             finally:
                 gateway.kill()
