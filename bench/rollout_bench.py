@@ -310,11 +310,14 @@ def main() -> None:
     parser.add_argument("--rollbacks", type=int, default=5)
     parser.add_argument("--record", action="store_true")
     args = parser.parse_args()
+    load_before = os.getloadavg()[0]
     costs = policy_costs()
     print(costs, flush=True)
     rows = overhead(args)
     rollbacks = rollback_times(args.rollbacks)
     text = report(args, costs, rows, rollbacks)
+    text += (f"\nLoad average (1 min) {load_before:.2f} before the run, {os.getloadavg()[0]:.2f} after: both "
+             "processes share the machine's 2 cores, so p99 moves with whatever else runs.\n")
     print(text)
     if args.record:
         record(text)
