@@ -9,7 +9,8 @@ no strategy code). It
   never a wait; the shadow's answer is captured under its own variant folder with the production
   line's event id and inference id (so the two join), and discarded for the caller;
 - every `SYNC_SECONDS` writes this process's metric samples (deltas of `Invocations`,
-  `Invocation5XXErrors`, `ModelLatency` buckets per variant) and bandit assignments, replays new
+  `Invocation5XXErrors`, `ModelLatency` buckets per variant) of endpoints with a deployment or a
+  scaling policy in progress (no writes otherwise), and bandit assignments, replays new
   bandit rewards into each bandit's policy, and, when it holds the controller lease, advances the
   rollouts (`service.rollouts.tick`) and applies any traffic change at once;
 - serves `POST /endpoints/{name}/feedback` (rewards or ground-truth labels by inference id).
@@ -155,6 +156,7 @@ class RolloutRuntime:
         self._totals: dict[tuple[str, str], tuple[float, float, list[float]]] = {}
         self._task: asyncio.Task[None] | None = None
         self.leader = False
+        self.sampled: set[str] = set()  # endpoints whose metric samples a deployment or scaling policy reads
 
     # -- extension hooks -----------------------------------------------------------------------
     def routes(self) -> list[Route]:
@@ -194,6 +196,7 @@ class RolloutRuntime:
             if shadow is not None:
                 shadows[endpoint] = (shadow["id"], ShadowSpec.model_validate(shadow["spec"]))
         self.bandits = bandits
+        self.sampled = {endpoint for endpoint, slots in snapshot.rollouts.items() if slots.get("sampled")}
         for rid in set(self.ab_pending) - set(ab_pending):
             ab_pending[rid] = self.ab_pending[rid]  # a finished test still writes what it recorded
         self.ab_pending = ab_pending
@@ -283,7 +286,7 @@ class RolloutRuntime:
         from monitor_service.store.db import transaction
 
         now = datetime.now(UTC)
-        samples = self._collect_metrics()
+        samples = [s for s in self._collect_metrics() if s[0] in self.sampled]
         changed: list[str] = []
         with transaction(self.source.factory, immediate=True) as session:
             service.record_samples(session, self.gateway_id, now, samples)

@@ -142,11 +142,13 @@ def active(session: Session) -> list[Rollout]:
 
 
 def routing(session: Session) -> dict[str, dict[str, Any]]:
-    """What gateway processes need: endpoint -> {"routing": {id, kind, spec}, "shadow": {id, spec}}."""
+    """What gateway processes need: endpoint -> {"routing": {id, kind, spec}, "shadow": {id, spec},
+    "sampled": True}; `sampled`: a deployment or scaling policy reads the endpoint's metric samples."""
     out: dict[str, dict[str, Any]] = {}
     for row in active(session):
         if row.kind in ("Deployment", "Autoscaling"):
-            continue  # these act through the variant weights and instance counts they write
+            out.setdefault(row.endpoint_name, {})["sampled"] = True  # they act through weights and counts
+            continue
         place = "shadow" if row.kind == "Shadow" else "routing"
         out.setdefault(row.endpoint_name, {})[place] = {"id": row.id, "kind": row.kind, "spec": row.spec}
     return out
@@ -183,6 +185,7 @@ def start(session: Session, endpoint: str, request: RolloutRequest, *, now: date
         row.state = {"phase": "InProgress", "started_at": now.timestamp(), "initial_instance_count": count,
                      "instances": count, "next_evaluation_at": now.timestamp() + spec.EvaluationSeconds,
                      "last_scale_out": None, "last_activity": None}
+        gateway_service.bump(session, now)  # gateways start writing the variant's metric samples
         record(session, row, [machine.Event("Started", {"spec": row.spec, "instances": count})], now, created_by)
         bounded = min(max(count, spec.MinCapacity), spec.MaxCapacity)
         if bounded != count:
