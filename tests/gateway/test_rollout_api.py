@@ -20,13 +20,13 @@ CANARY = {"Kind": "Deployment", "TargetVariant": "Green",
                                           "CanarySize": {"Value": 10}}}
 
 
-def _configure(rig: Rig, tmp_path: Path) -> None:
+def _configure(setup: Rig, tmp_path: Path) -> None:
     document = {"Models": [script_model("a"), script_model("b")], "Endpoints": [{
         "EndpointName": "churn", "ProductionVariants": [
             {"VariantName": "Blue", "ModelName": "a", "InitialVariantWeight": 1},
             {"VariantName": "Green", "ModelName": "b", "InitialVariantWeight": 0}]}],
         "Gateway": gateway_block(tmp_path)}
-    assert rig.api.put("/api/v1/gateway/config", headers=rig.admin, json=document).status_code == 200
+    assert setup.api.put("/api/v1/gateway/config", headers=setup.admin, json=document).status_code == 200
 
 
 def test_routes_validate_and_refuse_clashes(rig: Rig, tmp_path: Path) -> None:  # noqa: F811
