@@ -480,7 +480,22 @@ def request_seeds() -> dict[tuple[str, str], list[Any]]:
         ("POST", "/api/v1/webhooks"): [{"name": "w", "url": "https://hooks.example.com/x", "secret": "s" * 16,
                                         "events": ["execution.failed"], "schedule_id": None}],
         ("POST", "/api/v1/apikeys"): [{"role": "read", "name": "ci"}],
+        ("PUT", "/api/v1/gateway/config"): [_gateway_config()],
+        ("POST", "/api/v1/gateway/endpoints/{endpoint_name}/weights"): [
+            {"DesiredWeightsAndCapacities": [{"VariantName": "Blue", "DesiredWeight": 0.5},
+                                             {"VariantName": "Green", "DesiredInstanceCount": 2}]}],
     }
+
+
+def _gateway_config() -> dict[str, Any]:
+    return {"Models": [{"ModelName": "m1", "Framework": "container", "Url": "http://127.0.0.1:9000"},
+                       {"ModelName": "m2", "Framework": "sklearn", "ModelDataUrl": "/data/models/m2.skops"}],
+            "Endpoints": [{"EndpointName": "churn", "ProductionVariants": [
+                {"VariantName": "Blue", "ModelName": "m1", "InitialVariantWeight": 0.9},
+                {"VariantName": "Green", "ModelName": "m2", "InitialVariantWeight": 0.1}],
+                "DataCaptureConfig": {"EnableCapture": True, "InitialSamplingPercentage": 50,
+                                      "DestinationS3Uri": "/data/capture",
+                                      "CaptureOptions": [{"CaptureMode": "Input"}, {"CaptureMode": "Output"}]}}]}
 
 
 def body_type(route: Any) -> Any:
