@@ -480,13 +480,11 @@ def request_seeds() -> dict[tuple[str, str], list[Any]]:
         ("POST", "/api/v1/webhooks"): [{"name": "w", "url": "https://hooks.example.com/x", "secret": "s" * 16,
                                         "events": ["execution.failed"], "schedule_id": None}],
         ("POST", "/api/v1/apikeys"): [{"role": "read", "name": "ci"}],
-        # The gateway (issue 10) and its rollouts (issue 11).
-        ("PUT", "/api/v1/gateway/config"): [{"Models": [{"ModelName": "m", "Framework": "script",
-                                                         "EntryPoint": "model.py"}],
-                                             "Endpoints": [{"EndpointName": "e", "ProductionVariants": [
-                                                 {"VariantName": "A", "ModelName": "m"}]}]}],
+        ("PUT", "/api/v1/gateway/config"): [_gateway_config()],
         ("POST", "/api/v1/gateway/endpoints/{endpoint_name}/weights"): [
-            {"DesiredWeightsAndCapacities": [{"VariantName": "A", "DesiredWeight": 1.0, "DesiredInstanceCount": 2}]}],
+            {"DesiredWeightsAndCapacities": [{"VariantName": "Blue", "DesiredWeight": 0.5},
+                                             {"VariantName": "Green", "DesiredInstanceCount": 2}]}],
+        # Rollouts (issue 11).
         ("POST", "/api/v1/gateway/endpoints/{endpoint_name}/rollouts"): [
             {"Spec": {"Kind": "Deployment", "TargetVariant": "B", "FailureLimit": 2,
                       "TrafficRoutingConfiguration": {"Type": "CANARY", "WaitIntervalInSeconds": 60,
@@ -498,6 +496,17 @@ def request_seeds() -> dict[tuple[str, str], list[Any]]:
         ("POST", "/api/v1/gateway/endpoints/{endpoint_name}/feedback"): [
             {"Feedback": [{"InferenceId": "i", "Reward": 1.0}, {"InferenceId": "j", "GroundTruth": "1"}]}],
     }
+
+
+def _gateway_config() -> dict[str, Any]:
+    return {"Models": [{"ModelName": "m1", "Framework": "container", "Url": "http://127.0.0.1:9000"},
+                       {"ModelName": "m2", "Framework": "sklearn", "ModelDataUrl": "/data/models/m2.skops"}],
+            "Endpoints": [{"EndpointName": "churn", "ProductionVariants": [
+                {"VariantName": "Blue", "ModelName": "m1", "InitialVariantWeight": 0.9},
+                {"VariantName": "Green", "ModelName": "m2", "InitialVariantWeight": 0.1}],
+                "DataCaptureConfig": {"EnableCapture": True, "InitialSamplingPercentage": 50,
+                                      "DestinationS3Uri": "/data/capture",
+                                      "CaptureOptions": [{"CaptureMode": "Input"}, {"CaptureMode": "Output"}]}}]}
 
 
 def body_type(route: Any) -> Any:

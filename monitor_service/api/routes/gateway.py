@@ -10,11 +10,11 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Query
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from monitor_service.api.deps import ReadAccess, ResourcesDep, SessionDep, require_admin
 from monitor_service.gateway.config import parse_config
-from monitor_service.security.text import JsonDocument, RequestModel
+from monitor_service.security.text import JsonDocument, RequestModel, text_problem
 from monitor_service.service import gateway as service
 from monitor_service.store.gateway_models import GatewayConfigVersion, GatewayVariantState, GatewayWeightChange
 from monitor_service.store.models import ApiKey
@@ -59,7 +59,7 @@ class EndpointOut(BaseModel):
     ProductionVariants: list[VariantOut]
 
 
-class DesiredWeightAndCapacity(BaseModel):
+class DesiredWeightAndCapacity(RequestModel):
     model_config = ConfigDict(extra="forbid")
 
     VariantName: str = Field(min_length=1, max_length=63)
@@ -83,6 +83,14 @@ class WeightChangeOut(BaseModel):
     state_version: int
     created_by: str | None
     created_at: datetime
+
+
+def _storable_text(value: str | None) -> str | None:
+    """A query value stored as it is: refused (422) if PostgreSQL could not store it (a NUL)."""
+    problem = None if value is None else text_problem(value)
+    if problem:
+        raise ValueError(problem)
+    return value
 
 
 def _version(row: GatewayConfigVersion) -> dict[str, Any]:
@@ -120,7 +128,8 @@ def get_config(session: SessionDep) -> ConfigOut:
 def put_config(session: SessionDep, resources: ResourcesDep, key: AdminKey,
                document: Annotated[JsonDocument, Body(description="The configuration document")],
                retain_variant_properties: bool = False,
-               comment: Annotated[str | None, Query(max_length=500)] = None) -> ConfigOut:
+               comment: Annotated[str | None, Query(max_length=500), AfterValidator(_storable_text)] = None,
+               ) -> ConfigOut:
     config = parse_config(document, "gateway config")
     row = service.put_config(session, config, now=resources.clock.now(), created_by=key.id, comment=comment,
                              retain_variant_properties=retain_variant_properties)
