@@ -33,7 +33,8 @@ def register(subparsers: Any) -> None:
     listing.add_argument("--status", choices=("InProgress", "Completed", "RolledBack", "Stopped"))
     listing.set_defaults(handler=cmd_list)
     for name, helptext, handler in (("show", "a rollout's state as JSON", cmd_show),
-                                    ("report", "an A/B test's report (metrics, significance) as JSON", cmd_report),
+                                    ("report", "an A/B test's report (metrics, significance) or a shadow test's comparison, as JSON",
+                                     cmd_report),
                                     ("rollback", "roll back: traffic returns to where it was", cmd_rollback),
                                     ("stop", "stop (a deployment halts at its current weights)", cmd_stop)):
         command = sub.add_parser(name, help=helptext)
@@ -132,7 +133,7 @@ def cmd_show(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     from monitor_service.service import rollouts as service
 
-    report = _session(lambda s, now: service.ab_report(s, service.get_rollout(s, args.rollout_id)))
+    report = _session(lambda s, now: service.report(s, service.get_rollout(s, args.rollout_id)))
     print(json.dumps(report, indent=2, default=str))
     return 0
 

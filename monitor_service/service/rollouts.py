@@ -510,6 +510,26 @@ def _errors(rows: Iterable[tuple[str | None, str | None]], squared: bool) -> lis
     return out
 
 
+def report(session: Session, row: Rollout, ground_truth: str | None = None) -> dict[str, Any]:
+    """An A/B test's significance report, or a shadow test's comparison with production (from the
+    endpoint's capture destination in the configuration in force; labels from `ground_truth`)."""
+    spec = spec_of(row)
+    if isinstance(spec, ShadowSpec):
+        from monitor_service.rollout.shadow_report import compare
+
+        config = gateway_service.current_config(session)
+        endpoint = gateway_service.stored_config(config).endpoint(row.endpoint_name) if config else None
+        capture = endpoint.DataCaptureConfig if endpoint is not None else None
+        if capture is None or not capture.EnableCapture:
+            raise ConflictError(f"endpoint {row.endpoint_name!r} has no data capture: the shadow's answers are "
+                                "only kept in the capture", hint="add DataCaptureConfig to the endpoint")
+        result = compare(capture.DestinationS3Uri, row.endpoint_name, spec.SourceVariant, spec.ShadowVariant,
+                         ground_truth=ground_truth)
+        result.pop("differences")
+        return {"rollout_id": row.id, **result}
+    return ab_report(session, row)
+
+
 def ab_report(session: Session, row: Rollout) -> dict[str, Any]:
     """Each variant's metric from the labels matched so far, and each challenger against the first variant."""
     from statistics import fmean, variance
@@ -518,7 +538,7 @@ def ab_report(session: Session, row: Rollout) -> dict[str, Any]:
 
     spec = spec_of(row)
     if not isinstance(spec, ABTestSpec):
-        raise ConflictError(f"rollout {row.id} is a {row.kind}; reports are for A/B tests")
+        raise ConflictError(f"rollout {row.id} is a {row.kind}; reports are for A/B and shadow tests")
     variants: dict[str, dict[str, Any]] = {}
     for v in spec.Variants:
         labelled = session.execute(select(RolloutAssignment.prediction, RolloutAssignment.label,

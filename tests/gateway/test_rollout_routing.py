@@ -93,6 +93,13 @@ def test_shadow_never_changes_answers_and_its_capture_is_complete(rig: Rig, tmp_
         sum(blue[i] == green[i] for i in shadow_labelled) / len(shadow_labelled))
     assert report["quality"]["Green"]["mae"] == pytest.approx(np.mean([abs(green[i] - blue[i])
                                                                        for i in shadow_labelled]))
+    # The same over REST, with the labels posted to the service's ground-truth route.
+    posted = rig.api.post("/api/v1/ground-truth", headers=rig.admin, json={"labels": [
+        {"inference_id": f"req-{i}", "label": int(rows[i] @ np.array([1, 2, 3]))} for i in labelled]})
+    assert posted.status_code == 202, posted.text
+    served = rig.api.get(f"/api/v1/gateway/rollouts/{rollout['id']}/report", headers=rig.admin).json()
+    assert (served["joined"], served["agreement_rate"]) == (report["joined"], report["agreement_rate"])
+    assert served["quality"] == report["quality"]
 
 
 def test_sticky_ab_keeps_each_key_on_one_variant(rig: Rig, tmp_path: Path,  # noqa: F811

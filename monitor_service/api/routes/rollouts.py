@@ -108,9 +108,13 @@ def rollout_events(rollout_id: str, session: SessionDep, kind: str | None = None
     return [_event(e) for e in service.events(session, rollout_id, kind=kind, after=after, limit=limit)]
 
 
-@router.get("/rollouts/{rollout_id}/report", summary="A/B test report: metrics per variant and significance")
-def rollout_report(rollout_id: str, session: SessionDep) -> dict[str, Any]:
-    return service.ab_report(session, service.get_rollout(session, rollout_id))
+@router.get("/rollouts/{rollout_id}/report", summary="A/B test report (metrics per variant, significance) or "
+            "shadow comparison (agreement, prediction difference, quality against the service's ground truth)")
+def rollout_report(rollout_id: str, session: SessionDep, resources: ResourcesDep) -> dict[str, Any]:
+    from monitor_service.ground_truth.folder import ground_truth_folder
+
+    return service.report(session, service.get_rollout(session, rollout_id),
+                          ground_truth=ground_truth_folder(resources.artifacts))
 
 
 @router.post("/rollouts/{rollout_id}/promote", summary="Promote: the new variant takes all the traffic now")
