@@ -33,8 +33,8 @@ def register(subparsers: Any) -> None:
     listing.add_argument("--status", choices=("InProgress", "Completed", "RolledBack", "Stopped"))
     listing.set_defaults(handler=cmd_list)
     for name, helptext, handler in (("show", "a rollout's state as JSON", cmd_show),
-                                    ("report", "an A/B test's report (metrics, significance) or a shadow test's comparison, as JSON",
-                                     cmd_report),
+                                    ("report", "an A/B test's report (metrics, significance) or a shadow "
+                                               "test's comparison, as JSON", cmd_report),
                                     ("rollback", "roll back: traffic returns to where it was", cmd_rollback),
                                     ("stop", "stop (a deployment halts at its current weights)", cmd_stop)):
         command = sub.add_parser(name, help=helptext)
