@@ -428,6 +428,14 @@ def add_feedback(session: Session, endpoint: str, items: Sequence[Mapping[str, A
     return len(items)
 
 
+def feedback_from_labels(session: Session, labels: Iterable[tuple[str, str]], now: datetime) -> int:
+    """Labels posted to the service's ground-truth route, as feedback for every endpoint with a bandit or A/B
+    test in progress (matched by inference id like posted feedback; ids no assignment has expire)."""
+    endpoints = sorted({r.endpoint_name for r in active(session) if r.kind in ("Bandit", "ABTest")})
+    items = [{"InferenceId": i, "GroundTruth": label} for i, label in labels if len(i) <= 64]
+    return sum(add_feedback(session, endpoint, items, now) for endpoint in endpoints) if items else 0
+
+
 def _label_reward(label: str, prediction: str | None) -> float:
     """1.0 when the label equals the arm's prediction (as numbers when both are numbers), else 0.0."""
     if prediction is None:

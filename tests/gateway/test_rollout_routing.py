@@ -213,8 +213,12 @@ def test_ab_report_tests_significance_on_ground_truth(rig: Rig, tmp_path: Path, 
         tally[variant][0] += right
         tally[variant][1] += 1
     posted = rig.api.post("/api/v1/gateway/endpoints/churn/feedback", headers=rig.admin,
-                          json={"Feedback": feedback})
-    assert posted.status_code == 202 and posted.json() == {"accepted": 600}
+                          json={"Feedback": feedback[:300]})
+    assert posted.status_code == 202 and posted.json() == {"accepted": 300}
+    # The rest as the service's ground truth (the labels the monitors merge feed the test too).
+    labels = [{"inference_id": f["InferenceId"], "label": float(f["GroundTruth"])} for f in feedback[300:]]
+    stored = rig.api.post("/api/v1/ground-truth", headers=rig.admin, json={"labels": labels})
+    assert stored.status_code == 202 and stored.json()["rollout_feedback"] == 300
     wait_for(lambda: sum(a["rewards"] for a in rig.rollout(rollout["id"])["Arms"].values()) == 600, timeout=20,
              what="the labels to be matched")
     report = rig.api.get(f"/api/v1/gateway/rollouts/{rollout['id']}/report", headers=rig.admin).json()

@@ -7,9 +7,10 @@ from datetime import datetime
 from fastapi import APIRouter, status
 from pydantic import BaseModel, Field
 
-from monitor_service.api.deps import AdminAccess, ResourcesDep
+from monitor_service.api.deps import AdminAccess, ResourcesDep, SessionDep
 from monitor_service.ground_truth.folder import available_from, store_ground_truth
-from monitor_service.ground_truth.store import GroundTruthBatch
+from monitor_service.ground_truth.store import GroundTruthBatch, ground_truth_record
+from monitor_service.service import rollouts
 
 router = APIRouter(prefix="/api/v1", tags=["ground truth"], dependencies=[AdminAccess])
 
@@ -25,7 +26,11 @@ sees the same labels. For one inference id the label received last wins (a later
 earlier one; within a batch, the later entry wins), so a correction is simply sent again.
 
 **Idempotent.** Re-sending a batch (e.g. after a timeout) stores another file with the same labels,
-which the merge resolves to the same result; it never counts a label twice."""
+which the merge resolves to the same result; it never counts a label twice.
+
+**Bandits and A/B tests.** While an endpoint has one in progress, each label is also its feedback by
+inference id (the arm's reward is 1 when the label equals its prediction); there the first label of
+an id counts."""
 
 
 class GroundTruthStored(BaseModel):
@@ -34,11 +39,17 @@ class GroundTruthStored(BaseModel):
     distinct_ids: int = Field(description="Distinct inference ids in the batch")
     collected_at: datetime = Field(description="When the batch was received")
     available_from: datetime = Field(description="Executions at or after this time use these labels")
+    rollout_feedback: int = Field(default=0, description="Feedback rows made for bandits and A/B tests in "
+                                                         "progress (docs/deployments.md)")
 
 
 @router.post("/ground-truth", status_code=status.HTTP_202_ACCEPTED, description=DESCRIPTION,
              summary="Store labels for the monitors that merge ground truth (a later label for an id wins)")
-def post_ground_truth(body: GroundTruthBatch, resources: ResourcesDep) -> GroundTruthStored:
+def post_ground_truth(body: GroundTruthBatch, resources: ResourcesDep, session: SessionDep) -> GroundTruthStored:
     stored = store_ground_truth(resources.artifacts, body, now=resources.clock.now())
+    labels = [(item.inference_id, ground_truth_record(item.inference_id, item.label)["groundTruthData"]["data"])
+              for item in body.labels]
+    fed = rollouts.feedback_from_labels(session, labels, resources.clock.now())
     return GroundTruthStored(path=stored.path, labels=stored.labels, distinct_ids=stored.distinct_ids,
-                             collected_at=stored.collected_at, available_from=available_from(stored.collected_at))
+                             collected_at=stored.collected_at, available_from=available_from(stored.collected_at),
+                             rollout_feedback=fed)
