@@ -3,7 +3,8 @@
 The gateway starts `python -m monitor_service.gateway.worker --port P` with the model definition in
 `MONITOR_WORKER_MODEL` (JSON) and talks to it as to a container (SageMaker's contract: `POST
 /invocations`, `GET /ping`), so a worker is exactly what a SageMaker instance is to the endpoint:
-the model loaded once, answering requests. Model errors come back with their status and message.
+the model loaded once, answering requests. Model errors come back with their status and message. A
+worker exits by itself within a second when its gateway is gone, however the gateway ended.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import threading
+import time
 from pathlib import Path
 
 from starlette.applications import Starlette
@@ -47,12 +50,21 @@ def build_app(model_json: str, cache_dir: str) -> Starlette:
                              Route("/ping", ping, methods=["GET"])])
 
 
+def _exit_with(parent: int) -> None:
+    """A worker outlives no gateway: when the parent is gone (even killed with SIGKILL), exit."""
+    while True:
+        time.sleep(1.0)
+        if os.getppid() != parent:
+            os._exit(0)
+
+
 def main() -> None:
     import uvicorn
 
     parser = argparse.ArgumentParser(description="a gateway variant's worker process")
     parser.add_argument("--port", type=int, required=True)
     args = parser.parse_args()
+    threading.Thread(target=_exit_with, args=(os.getppid(),), daemon=True).start()
     app = build_app(os.environ["MONITOR_WORKER_MODEL"], os.environ.get("MONITOR_WORKER_CACHE", "monitor-data/models"))
     uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning", access_log=False)
 

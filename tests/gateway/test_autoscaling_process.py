@@ -65,3 +65,27 @@ def test_target_tracking_scales_worker_processes_out_and_in(rig: Rig, tmp_path: 
     client.close()
     assert gateway.terminate() == 0
     wait_for(lambda: _workers(gateway) == 0, timeout=10, what="workers to stop with the gateway")
+
+
+def _worker_pids() -> set[int]:
+    pids = set()
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            if b"monitor_service.gateway.worker" in cmdline.read_bytes():
+                pids.add(int(cmdline.parent.name))
+        except OSError:
+            continue
+    return pids
+
+
+def test_workers_exit_when_the_gateway_is_killed(rig: Rig, tmp_path: Path,  # noqa: F811
+                                                 gateways: list[GatewayProcess]) -> None:
+    before = _worker_pids()
+    document = {"Models": [script_model("model-a")], "Endpoints": [{"EndpointName": "churn", "ProductionVariants": [
+        {"VariantName": "Blue", "ModelName": "model-a", "InstanceType": "local.process",
+         "InitialInstanceCount": 2}]}], "Gateway": gateway_block(tmp_path)}
+    gateway = rig.start_gateway(document, gateways)
+    ours = _worker_pids() - before
+    assert len(ours) == 2
+    gateway.kill()  # SIGKILL: no shutdown hook runs
+    wait_for(lambda: not (_worker_pids() & ours), timeout=10, what="orphaned workers to exit")
