@@ -23,7 +23,7 @@ from monitor_service.errors import NotFoundError
 from monitor_service.service import gateway as stored
 from monitor_service.settings import Settings
 
-router = APIRouter()
+router = APIRouter(include_in_schema=False)  # HTML pages, not part of the REST API
 
 
 @router.get("/endpoints")
