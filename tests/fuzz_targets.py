@@ -493,6 +493,10 @@ def request_seeds() -> dict[tuple[str, str], list[Any]]:
                       "AutoRollbackConfiguration": {"Alarms": [{"AlarmName": "g"}]}}},
             {"Spec": {"Kind": "Bandit", "Arms": ["A", "B"], "ExplorationFloor": 0.1}, "Comment": "c"}],
         ("POST", "/api/v1/gateway/rollouts/{rollout_id}/promote"): [{"VariantName": "A"}, {}],
+        ("POST", "/api/v1/gateway/endpoints/{endpoint_name}/update"): [
+            {"Config": _gateway_config(), "Comment": "v2",
+             "DeploymentConfig": {"BlueGreenUpdatePolicy": {"TrafficRoutingConfiguration": {"Type": "ALL_AT_ONCE"},
+                                                            "TerminationWaitInSeconds": 30}}}],
         ("POST", "/api/v1/gateway/endpoints/{endpoint_name}/feedback"): [
             {"Feedback": [{"InferenceId": "i", "Reward": 1.0}, {"InferenceId": "j", "GroundTruth": "1"}]}],
     }

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from monitor_service.core.json_fields import describe_validation_error
 from monitor_service.errors import ConflictError, InvalidField, NotFoundError
+from monitor_service.gateway.config import parse_config
 from monitor_service.rollout import machine
 from monitor_service.rollout.gates import GateResult, MetricWindow, MonitorVerdict, evaluate
 from monitor_service.rollout.specs import (
@@ -595,3 +596,42 @@ def ab_report(session: Session, row: Rollout) -> dict[str, Any]:
     return {"rollout_id": row.id, "metric": spec.Metric, "alpha": spec.Alpha, "power": spec.Power,
             "minimum_detectable_effect": spec.MinimumDetectableEffect, "variants": variants,
             "comparisons": comparisons}
+
+
+def update_endpoint(session: Session, endpoint: str, document: Any, deployment: Mapping[str, Any], *,
+                    now: datetime, created_by: str | None, comment: str | None = None) -> Rollout:
+    """SageMaker's UpdateEndpoint with a DeploymentConfig: store the configuration and start the
+    blue/green deployment to the variant it adds, in one transaction.
+
+    The new configuration must add exactly one variant to `endpoint` (the green fleet); it starts at
+    weight 0 and the variants already serving keep their live weights, so traffic moves only as the
+    deployment's TrafficRoutingConfiguration says. `deployment` is SageMaker's DeploymentConfig
+    (`BlueGreenUpdatePolicy`, `AutoRollbackConfiguration`) plus this product's `Gates`,
+    `FailureLimit` and `EvaluationIntervalSeconds`."""
+    config = parse_config(document, "Config")
+    live = {s.variant_name for s in gateway_service.describe_endpoint(session, endpoint)}
+    target = next((e for e in config.Endpoints if e.EndpointName == endpoint), None)
+    if target is None:
+        raise InvalidField("Config", f"the configuration has no endpoint {endpoint!r}; an update keeps the endpoint "
+                                     "it deploys to")
+    added = [v.VariantName for v in target.ProductionVariants if v.VariantName not in live]
+    if len(added) != 1:
+        said = f"adds {', '.join(added)}" if added else "adds no variant"
+        raise InvalidField("Config", f"a blue/green update adds exactly one variant to {endpoint!r} (the new "
+                                     f"fleet); this configuration {said} (serving now: {', '.join(sorted(live))})",
+                           hint="give the new model version a variant name of its own")
+    variants = [v.model_copy(update={"InitialVariantWeight": 0.0}) if v.VariantName == added[0] else v
+                for v in target.ProductionVariants]
+    endpoints = [e.model_copy(update={"ProductionVariants": variants}) if e.EndpointName == endpoint else e
+                 for e in config.Endpoints]
+    config = config.model_copy(update={"Endpoints": endpoints})
+    policy = deployment.get("BlueGreenUpdatePolicy")
+    if not isinstance(policy, Mapping):
+        raise InvalidField("DeploymentConfig.BlueGreenUpdatePolicy", "is required: TrafficRoutingConfiguration "
+                                                                     "(ALL_AT_ONCE, CANARY or LINEAR) and the bake")
+    extra = {k: v for k, v in deployment.items() if k != "BlueGreenUpdatePolicy"}
+    request = parse_request({"Spec": {"Kind": "Deployment", "TargetVariant": added[0], **policy, **extra},
+                             "Comment": comment})
+    gateway_service.put_config(session, config, now=now, created_by=created_by, comment=comment,
+                               retain_variant_properties=True)
+    return start(session, endpoint, request, now=now, created_by=created_by)

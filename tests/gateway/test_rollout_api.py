@@ -98,3 +98,40 @@ def test_commands(rig: Rig, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,  # 
     bad.write_text(yaml.safe_dump({**CANARY, "FailureLimit": 0}))
     assert main(["rollout", "start", "churn", "--spec", str(bad)]) == 2  # a usage error, named
     assert "FailureLimit" in capsys.readouterr().err
+
+
+def test_update_endpoint_stores_the_new_variant_and_deploys_to_it(rig: Rig, tmp_path: Path) -> None:  # noqa: F811
+    """UpdateEndpoint with a DeploymentConfig: one call stores Green at weight 0 and starts its canary."""
+    api, admin = rig.api, rig.admin
+    blue_only = {"Models": [script_model("a"), script_model("b")], "Endpoints": [{
+        "EndpointName": "churn", "ProductionVariants": [
+            {"VariantName": "Blue", "ModelName": "a", "InitialVariantWeight": 2}]}],
+        "Gateway": gateway_block(tmp_path)}
+    assert api.put("/api/v1/gateway/config", headers=admin, json=blue_only).status_code == 200
+    with_green = json.loads(json.dumps(blue_only))
+    with_green["Endpoints"][0]["ProductionVariants"].append(
+        {"VariantName": "Green", "ModelName": "b", "InitialVariantWeight": 5})  # ignored: a new fleet starts at 0
+    deployment = {"BlueGreenUpdatePolicy": {"TrafficRoutingConfiguration": CANARY["TrafficRoutingConfiguration"],
+                                            "TerminationWaitInSeconds": 60},
+                  "Gates": [{"Name": "errors", "Metric": "Invocation5XXErrorRate", "Threshold": 0.01}],
+                  "AutoRollbackConfiguration": {"Alarms": [{"AlarmName": "errors"}]}}
+    url = "/api/v1/gateway/endpoints/churn/update"
+    same = api.post(url, headers=admin, json={"Config": blue_only, "DeploymentConfig": deployment})
+    assert same.status_code == 422 and "adds no variant" in same.text
+    no_policy = api.post(url, headers=admin, json={"Config": with_green, "DeploymentConfig": {}})
+    assert no_policy.status_code == 422 and "BlueGreenUpdatePolicy" in no_policy.text
+    assert api.get("/api/v1/gateway/config", headers=admin).json()["version"] == 1  # refusals stored nothing
+    started = api.post(url, headers=admin, json={"Config": with_green, "DeploymentConfig": deployment,
+                                                 "Comment": "v2"})
+    assert started.status_code == 201, started.text
+    rollout = started.json()
+    assert rollout["Kind"] == "Deployment" and rollout["Spec"]["TargetVariant"] == "Green"
+    assert rollout["Spec"]["TerminationWaitInSeconds"] == 60 and rollout["Status"] == "InProgress"
+    weights = rollout["State"]["weights"]
+    assert weights["Green"] / (weights["Blue"] + weights["Green"]) == pytest.approx(0.10)  # the 10 % canary
+    stored = api.get("/api/v1/gateway/config", headers=admin).json()
+    assert stored["version"] == 2
+    green = stored["config"]["Endpoints"][0]["ProductionVariants"][1]
+    assert green["VariantName"] == "Green" and green.get("InitialVariantWeight", 1.0) == 0.0
+    again = api.post(url, headers=admin, json={"Config": with_green, "DeploymentConfig": deployment})
+    assert again.status_code == 422 and "adds no variant" in again.text

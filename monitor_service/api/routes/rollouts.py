@@ -89,6 +89,31 @@ def start_rollout(endpoint_name: str, session: SessionDep, resources: ResourcesD
     return _out(session, service.start(session, endpoint_name, request, now=resources.clock.now(), created_by=key.id))
 
 
+class EndpointUpdate(RequestModel):
+    """SageMaker's UpdateEndpoint with a DeploymentConfig (the endpoint is in the path)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    document: dict[str, Any] = Field(alias="Config", description="The whole gateway configuration, as PUT /config "
+                                     "takes it, with the new variant added to this endpoint")
+    DeploymentConfig: dict[str, Any] = Field(description="BlueGreenUpdatePolicy (TrafficRoutingConfiguration, "
+                                             "TerminationWaitInSeconds, MaximumExecutionTimeoutInSeconds), "
+                                             "AutoRollbackConfiguration, and Gates / FailureLimit / "
+                                             "EvaluationIntervalSeconds")
+    Comment: str | None = Field(default=None, max_length=500)
+
+
+@router.post("/endpoints/{endpoint_name}/update", status_code=201,
+             summary="UpdateEndpoint: store a configuration that adds a variant and deploy to it blue/green")
+def update_endpoint(endpoint_name: str, body: EndpointUpdate, session: SessionDep, resources: ResourcesDep,
+                    key: AdminKey) -> RolloutOut:
+    """One step where `PUT /config` then `POST .../rollouts` take two: the new variant is stored at
+    weight 0 (the others keep their live weights) and its Deployment starts in the same transaction."""
+    row = service.update_endpoint(session, endpoint_name, body.document, body.DeploymentConfig,
+                                  now=resources.clock.now(), created_by=key.id, comment=body.Comment)
+    return _out(session, row)
+
+
 @router.get("/rollouts", summary="Rollouts, newest first")
 def list_rollouts(session: SessionDep, endpoint: str | None = None,
                   status: Annotated[str | None, Query(pattern="^(InProgress|Completed|RolledBack|Stopped)$")] = None,
