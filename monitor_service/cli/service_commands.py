@@ -66,7 +66,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_scheduler(args: argparse.Namespace) -> int:
     import httpx
 
-    from monitor_service.monitors.base import MONITORS
+    from monitor_service.monitors import MONITORS
     from monitor_service.scheduler.clock import SystemClock
     from monitor_service.scheduler.service import MonitorScheduler
     from monitor_service.spark.session import get_session
@@ -80,7 +80,7 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
     with httpx.Client() as http:
         MonitorScheduler(factory=make_sessionmaker(engine), artifacts=ArtifactStore(settings.artifact_root),
                          settings=settings, monitors=MONITORS, clock=SystemClock(), spark=spark,
-                         http=http).serve(warm_up=spark)
+                         http=http).serve(warm_up=spark if settings.engine == "spark" else None)
     engine.dispose()
     return 0
 

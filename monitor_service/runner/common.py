@@ -53,7 +53,33 @@ def new_summary(job: str, spec: InputSpec, output_dir: str) -> RunSummary:
     )
 
 
-def record_read(summary: RunSummary, read: ReadResult) -> None:
+@dataclass
+class ReadCounts:
+    """What reading an input found: records read, valid, outside the window, quarantined by reason."""
+
+    records_read: int
+    records_valid: int
+    outside_window: int
+    quarantined: dict[str, int] = field(default_factory=dict)
+    quarantine_files: list[str] = field(default_factory=list)
+
+    @property
+    def quarantined_total(self) -> int:
+        return sum(self.quarantined.values())
+
+    def empty_reason(self, described: str, spec: InputSpec) -> str:
+        """Why nothing is left to analyze, naming the path, the window and the counts."""
+        window = f" in window {spec.window.label()}" if spec.window else ""
+        parts = [f"{self.records_read} records read"]
+        if self.outside_window:
+            parts.append(f"{self.outside_window} outside the window")
+        if self.quarantined:
+            reasons = ", ".join(f"{k}={v}" for k, v in sorted(self.quarantined.items()))
+            parts.append(f"{self.quarantined_total} quarantined ({reasons})")
+        return f"no valid records{window} under {described}: " + "; ".join(parts)
+
+
+def record_read(summary: RunSummary, read: ReadResult | ReadCounts) -> None:
     summary.records_read = read.records_read
     summary.records_analyzed = read.records_valid
     summary.records_quarantined = Quarantined(total=read.quarantined_total, by_reason=dict(read.quarantined))

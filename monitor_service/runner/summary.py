@@ -39,6 +39,10 @@ class RunSummary(BaseModel):
     check_errors: int = 0
     seconds: float = 0.0
     engine_seconds: float = 0.0
+    # The engine that ran the job (spark / duckdb), and in the CLI the seconds it took to start
+    # before the job (JVM, SparkSession and its first query; 0 for DuckDB), timed apart.
+    engine: str | None = None
+    startup_seconds: float = 0.0
     failure_reason: str | None = None
     window_start: str | None = None
     window_end: str | None = None

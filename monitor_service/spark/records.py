@@ -233,11 +233,7 @@ def _write_quarantine(
 
 
 def _empty_reason(described: str, spec: InputSpec, result: ReadResult) -> str:
-    window = f" in window {spec.window.label()}" if spec.window else ""
-    parts = [f"{result.records_read} records read"]
-    if result.outside_window:
-        parts.append(f"{result.outside_window} outside the window")
-    if result.quarantined:
-        reasons = ", ".join(f"{k}={v}" for k, v in sorted(result.quarantined.items()))
-        parts.append(f"{result.quarantined_total} quarantined ({reasons})")
-    return f"no valid records{window} under {described}: " + "; ".join(parts)
+    from monitor_service.runner.common import ReadCounts
+
+    counts = ReadCounts(result.records_read, result.records_valid, result.outside_window, dict(result.quarantined))
+    return counts.empty_reason(described, spec)

@@ -1,0 +1,154 @@
+"""Capture lines to record batches: DuckDB's fast path for the common shapes, Python for the rest."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from monitor_service.duckdb.fastpath import capture_query
+from monitor_service.duckdb.general import LineResult, capture_line
+from monitor_service.duckdb.lines import LineBatch
+from monitor_service.duckdb.timestamps import NO_TIME, timestamps
+from monitor_service.duckdb.window import ABSENT, REASON_CODE, RecordBatch, ValuePart
+from monitor_service.specs import DatasetConfig
+
+
+class CaptureDecoder:
+    """Decodes line batches of capture files with one DuckDB connection."""
+
+    def __init__(self, con: Any, config: DatasetConfig) -> None:
+        self.con = con
+        self.config = config
+        self.sql = capture_query(config, "_lines")
+
+    def decode(self, batch: LineBatch) -> Iterator[RecordBatch]:
+        self.con.register("_lines", pa.table({"line_no": batch.line_numbers, "raw": batch.lines}))
+        try:
+            result = self.con.sql(self.sql).to_arrow_table().combine_chunks()
+        finally:
+            self.con.unregister("_lines")
+        kind = result.column("kind").to_numpy(zero_copy_only=False)
+        fast = kind == "fast"
+        if fast.any():
+            yield self._fast(batch.file_index, result.filter(pa.array(fast)))
+        others = ~fast
+        if others.any():
+            yield self._others(batch.file_index, result.filter(pa.array(others)))
+
+    def _fast(self, file_index: int, rows: pa.Table) -> RecordBatch:
+        """Fast-path lines: error lines as one row each, the others as their records (one part per side)."""
+        n = rows.column("n").combine_chunks()
+        has_records = n.is_valid().to_numpy(zero_copy_only=False)
+        per_line = np.where(has_records, n.fill_null(1).to_numpy(zero_copy_only=False), 1).astype(np.int64)
+        parent = np.repeat(np.arange(len(rows)), per_line)
+        first = np.concatenate([[0], np.cumsum(per_line)[:-1]])
+        record_index = (np.arange(len(parent)) - np.repeat(first, per_line)).astype(np.int32)
+        parts, counts = [], {}
+        for side, column in (("in", "ir"), ("out", "orr")):
+            lists = rows.column(column).combine_chunks()
+            present = lists.is_valid().to_numpy(zero_copy_only=False)[parent]
+            records = pc.list_flatten(lists)
+            lengths = np.zeros(len(parent), np.int64)
+            lengths[present] = pc.list_value_length(records).to_numpy(zero_copy_only=False)
+            offsets = np.zeros(len(parent) + 1, np.int64)
+            np.cumsum(lengths, out=offsets[1:])
+            parts.append(ValuePart(offsets, pc.list_flatten(records), side=side))
+            counts[side] = np.where(present, lengths, ABSENT).astype(np.int32)
+        errors = rows.column("error").to_pylist()
+        error_codes = np.array([REASON_CODE[e] if e else 0 for e in errors], np.int8)
+        take = pa.array(parent)
+        time_us = rows.column("time_us").fill_null(NO_TIME).to_numpy(zero_copy_only=False).astype(np.int64)
+        line_text = pc.cast(rows.column("line").combine_chunks(), pa.large_string())
+        return RecordBatch(
+            file_index=file_index, line_no=rows.column("line_no").to_numpy()[parent],
+            record_index=record_index, error=error_codes[parent], in_count=counts["in"], out_count=counts["out"],
+            time_us=time_us[parent], event_id=pc.take(rows.column("event_id").combine_chunks(), take),
+            inference_time=pc.take(rows.column("inference_time").combine_chunks(), take),
+            line=pc.take(line_text, take), parts=parts)
+
+    def _others(self, file_index: int, rows: pa.Table) -> RecordBatch:
+        """Lines for the general path (decoded in Python) and lines that are not valid UTF-8."""
+        kinds = rows.column("kind").to_pylist()
+        lines = rows.column("line").to_pylist()
+        raws = rows.column("raw").to_pylist()
+        line_numbers = rows.column("line_no").to_pylist()
+        out = _Builder()
+        for kind, line, raw, line_no in zip(kinds, lines, raws, line_numbers, strict=True):
+            if kind == "bad_utf8":
+                out.error_row(line_no, "invalid_utf8", raw.decode("utf-8", errors="replace"), None, None)
+                continue
+            result = capture_line(line, self.config)
+            out.line(line_no, line, result)
+        return out.build(self.con, file_index)
+
+
+class _Builder:
+    """Collects general-path records into the columns of a RecordBatch."""
+
+    def __init__(self) -> None:
+        self.line_no: list[int] = []
+        self.record_index: list[int] = []
+        self.error: list[int] = []
+        self.in_count: list[int] = []
+        self.out_count: list[int] = []
+        self.event_id: list[str | None] = []
+        self.inference_time: list[str | None] = []
+        self.line_text: list[str | None] = []
+        self.lengths: list[int] = []
+        self.names: list[str] = []
+        self.values: list[str | None] = []
+
+    def error_row(self, line_no: int, reason: str, text: str, event_id: str | None, time: str | None) -> None:
+        self._row(line_no, 0, REASON_CODE[reason], ABSENT, ABSENT, event_id, time, text, [])
+
+    def line(self, line_no: int, text: str, result: LineResult) -> None:
+        if result.error is not None:
+            self.error_row(line_no, result.error, text, result.event_id, result.inference_time)
+            return
+        for record in result.records:
+            self._row(line_no, record.record_index, 0, _absent(record.in_count), _absent(record.out_count),
+                      result.event_id, result.inference_time, None, record.fields)
+
+    def record(self, line_no: int, in_count: int, fields: list[tuple[str, str | None]]) -> None:
+        """One record of a plain dataset (no output side, no event metadata)."""
+        self._row(line_no, 0, 0, in_count, ABSENT, None, None, None, fields)
+
+    def _row(self, line_no: int, index: int, error: int, in_count: int, out_count: int, event_id: str | None,
+             time: str | None, text: str | None, fields: list[tuple[str, str | None]]) -> None:
+        self.line_no.append(line_no)
+        self.record_index.append(index)
+        self.error.append(error)
+        self.in_count.append(in_count)
+        self.out_count.append(out_count)
+        self.event_id.append(event_id)
+        self.inference_time.append(time)
+        self.line_text.append(text)
+        self.lengths.append(len(fields))
+        for name, value in fields:
+            self.names.append(name)
+            self.values.append(value)
+
+    def build(self, con: Any, file_index: int, times: bool = True) -> RecordBatch:
+        offsets = np.zeros(len(self.lengths) + 1, np.int64)
+        np.cumsum(np.asarray(self.lengths, np.int64), out=offsets[1:])
+        raw_times = pa.array(self.inference_time, pa.large_string())
+        time_us = timestamps(con, raw_times) if times and len(raw_times) else np.full(len(raw_times), NO_TIME)
+        return RecordBatch(
+            file_index=file_index, line_no=np.asarray(self.line_no, np.int64),
+            record_index=np.asarray(self.record_index, np.int32), error=np.asarray(self.error, np.int8),
+            in_count=np.asarray(self.in_count, np.int32), out_count=np.asarray(self.out_count, np.int32),
+            time_us=time_us, event_id=pa.array(self.event_id, pa.large_string()), inference_time=raw_times,
+            line=pa.array(self.line_text, pa.large_string()),
+            parts=[ValuePart(offsets, pa.array(self.values, pa.large_string()),
+                             names=pa.array(self.names, pa.large_string()))])
+
+
+def _absent(count: int | None) -> int:
+    return ABSENT if count is None else count
+
+
+

@@ -1,0 +1,105 @@
+"""One entry point of the DuckDB engine: an input spec to read counts and a profile, in one pass.
+
+Files are listed (and pruned to the window's hour folders) as the Spark engine lists them,
+read as line batches, decoded (DuckDB SQL, Python for the unusual lines), then counted,
+quarantined, window-filtered and profiled batch by batch. Decoding runs in a background
+thread while the previous batch is profiled, so both cores work; the queue between them holds
+two batches, which bounds memory whatever the input size.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import queue
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+from monitor_service.core.profile import DatasetProfile
+from monitor_service.duckdb.capture import CaptureDecoder
+from monitor_service.duckdb.connection import connect
+from monitor_service.duckdb.datasets import dataset_decoder
+from monitor_service.duckdb.lines import file_lines, open_input, source_name
+from monitor_service.duckdb.window import RecordBatch, WindowReader
+from monitor_service.runner.cancel import RunCancelled, cancelled
+from monitor_service.runner.common import ReadCounts
+from monitor_service.spark.datasets import csv_header, suffixes_for
+from monitor_service.spark.sources import list_input
+from monitor_service.specs import InputSpec
+
+_DONE = object()
+
+
+def profile_input(spec: InputSpec, quarantine_dir: str | None, *, domains: dict[str, list[str]] | None = None,
+                  categorical: set[str] | None = None) -> tuple[ReadCounts, DatasetProfile]:
+    """Read `spec` and profile its good records; bad ones are counted and sampled to `quarantine_dir`."""
+    listed = list_input(spec.path, spec.window if spec.format == "capture" else None, suffixes_for(spec.format))
+    sources = [source_name(p if listed.is_local else listed.fs.unstrip_protocol(p), listed.is_local)
+               for p in listed.files]
+    input_names = None
+    if spec.format == "csv" and spec.dataset_config.header and listed.files:
+        header_path = listed.files[0] if listed.is_local else listed.fs.unstrip_protocol(listed.files[0])
+        input_names = spec.dataset_config.input.names or csv_header(header_path, spec.dataset_config.csv_delimiter)
+    window = WindowReader(spec, sources, domains=domains, input_names=input_names)
+    described = spec.path
+    if listed.pruned_by_window:
+        described += f" ({listed.pruned_by_window} hour folders outside the window skipped)"
+    with connect() as con:
+        for batch in _background(_decoded(con, spec, listed, input_names)):
+            window.add(batch)
+    return window.finish(quarantine_dir, described, categorical)
+
+
+def _decoded(con: Any, spec: InputSpec, listed: Any, input_names: list[str] | None) -> Iterator[RecordBatch]:
+    if spec.format == "capture":
+        decoder: Any = CaptureDecoder(con, spec.dataset_config)
+    else:
+        decoder = dataset_decoder(con, spec, input_names)
+    if spec.format == "parquet":
+        for index, path in enumerate(listed.files):
+            yield from decoder.decode_file(listed.fs, path, index)
+        return
+    for index, path in enumerate(listed.files):
+        with open_input(listed.fs, path) as handle:
+            for lines in file_lines(handle, index):
+                yield from decoder.decode(lines)
+
+
+def _background(batches: Iterator[RecordBatch]) -> Iterator[RecordBatch]:
+    """Run `batches` in a thread, two batches ahead of the consumer; errors are re-raised here.
+
+    Between batches the run's cancellation is checked (`runner.cancel`), so a stopped run ends
+    within one batch.
+    """
+    slots: queue.Queue[Any] = queue.Queue(maxsize=2)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for batch in batches:
+                if stop.is_set():
+                    return
+                slots.put(batch)
+        except BaseException as exc:  # handed to the consumer, which raises it
+            slots.put(exc)
+            return
+        slots.put(_DONE)
+
+    worker = threading.Thread(target=produce, name="duckdb-decode", daemon=True)
+    worker.start()
+    try:
+        while True:
+            if cancelled():
+                raise RunCancelled("the run was stopped while it read its input")
+            item = slots.get()
+            if item is _DONE:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        while worker.is_alive():
+            with contextlib.suppress(queue.Empty):
+                slots.get(timeout=0.1)
+        worker.join()

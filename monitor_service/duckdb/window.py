@@ -1,0 +1,402 @@
+"""Counting, quarantining and window-filtering records in one pass, while they are profiled.
+
+The rules are `monitor_service.spark.records.finalize_records`'s: a line's own error first,
+then an unreadable `inferenceTime` (when a window is asked for), then a positional side whose
+field count differs from the most common one among the window's records. The expected field
+count is only known at the end, so records are profiled in one group per field-count signature
+`(input count, output count)`; at the end the groups whose signature is the expected one are
+merged into the profile and the others are quarantined (their first rows kept as samples).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from monitor_service import io
+from monitor_service.core.profile import DatasetProfile
+from monitor_service.duckdb.profiler import ProfileBuilder
+from monitor_service.duckdb.timestamps import NO_TIME
+from monitor_service.errors import EmptyInputError
+from monitor_service.runner.common import ReadCounts
+from monitor_service.spark.records import MAX_SAMPLE_CHARS
+from monitor_service.spark.sources import hour_of
+from monitor_service.specs import InputSpec
+
+# Reason codes of a record's own error (0: none), in the order Spark decides them.
+REASONS = ("", "invalid_utf8", "malformed_json", "missing_capture_data", "unsupported_encoding", "invalid_base64",
+           "malformed_payload", "record_count_mismatch", "line_too_long", "duplicate_key")
+REASON_CODE = {name: i for i, name in enumerate(REASONS)}
+IN, OUT, INVALID, NA = 0, 1, 2, 3
+ABSENT = -2  # a side's field count when the side is absent (Spark's null)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclass
+class ValuePart:
+    """Values of the batch's records: record r holds `values[offsets[r]:offsets[r + 1]]`.
+
+    With `names`, each value is named; without, the part is one capture side ("in" / "out")
+    of positional records, named by the record's signature as `name_fields` names them.
+    """
+
+    offsets: np.ndarray
+    values: pa.Array
+    names: pa.Array | None = None
+    side: str = "in"
+
+    def of(self, r: int) -> tuple[int, int]:
+        return int(self.offsets[r]), int(self.offsets[r + 1])
+
+
+@dataclass
+class RecordBatch:
+    """Records of consecutive lines of one file, columnar; `line` holds the text of error rows."""
+
+    file_index: int
+    line_no: np.ndarray
+    record_index: np.ndarray
+    error: np.ndarray
+    in_count: np.ndarray
+    out_count: np.ndarray
+    time_us: np.ndarray
+    event_id: pa.Array
+    inference_time: pa.Array
+    line: pa.Array
+    parts: list[ValuePart]
+
+    def __len__(self) -> int:
+        return len(self.line_no)
+
+
+@dataclass
+class _Samples:
+    """At most `limit` rows per key with the smallest (file, record index, line) order."""
+
+    limit: int
+    rows: dict[Any, list[tuple[tuple[int, int, int], dict[str, Any]]]] = field(default_factory=dict)
+
+    def wants(self, key: Any) -> int:
+        return self.limit - len(self.rows.get(key, [])) if self.limit else 0
+
+    def offer(self, key: Any, batch: RecordBatch, picked: np.ndarray, make: Any) -> None:
+        if self.limit == 0 or len(picked) == 0:
+            return
+        order = np.lexsort((batch.line_no[picked], batch.record_index[picked]))
+        chosen = picked[order[: self.limit]]
+        kept = self.rows.setdefault(key, [])
+        for i in chosen.tolist():
+            kept.append(((batch.file_index, int(batch.record_index[i]), int(batch.line_no[i])), make(batch, i)))
+        kept.sort(key=lambda item: item[0])
+        del kept[self.limit:]
+
+
+class WindowReader:
+    """Feeds record batches into counts, samples and per-signature profiles; `finish` decides."""
+
+    def __init__(self, spec: InputSpec, sources: list[str], *, domains: dict[str, list[str]] | None = None,
+                 output_names: list[str] | None = None, input_names: list[str] | None = None) -> None:
+        self.spec = spec
+        self.config = spec.dataset_config
+        self.sources = sources
+        self.domains = domains or {}
+        self.output_names = output_names if output_names is not None else self.config.output.names
+        self.input_names = input_names if input_names is not None else self.config.input.names
+        window = spec.window
+        self._start = _micros(window.start) if window else None
+        self._end = _micros(window.end) if window else None
+        self._file_hour = [_hour_micros(s) for s in sources]
+        self.counts: Counter[tuple[int, int, int, int]] = Counter()
+        self.groups: dict[tuple[int, int], ProfileBuilder] = {}
+        self.samples = _Samples(self.config.quarantine_sample_size)
+        self._positional_names: dict[tuple[int, int], list[str]] = {}
+
+    # --- one batch ---------------------------------------------------------------------------------
+    def add(self, batch: RecordBatch) -> None:
+        if len(batch) == 0:
+            return
+        state = self._states(batch)
+        for key, n in _tally(batch.error, batch.in_count, batch.out_count, state):
+            self.counts[key] += n
+        errors = batch.error != 0
+        charged = state != OUT
+        for code in np.unique(batch.error[errors & charged]).tolist():
+            picked = np.flatnonzero((batch.error == code) & charged)
+            if self.samples.wants(REASONS[code]):
+                self.samples.offer(REASONS[code], batch, picked, self._sample)
+        invalid = np.flatnonzero(~errors & (state == INVALID))
+        if len(invalid) and self.samples.wants("invalid_inference_time"):
+            self.samples.offer("invalid_inference_time", batch, invalid, self._sample)
+        good = ~errors & (state == IN)
+        if not good.any():
+            return
+        signatures = _pack(batch.in_count, batch.out_count)
+        for packed in _distinct(signatures[good]).tolist():
+            rows = np.flatnonzero(good & (signatures == packed))
+            key = _unpack(packed)
+            if self.samples.wants(("signature", key)):
+                self.samples.offer(("signature", key), batch, rows, self._sample)
+            self._profile(key, batch, rows)
+
+    def _states(self, batch: RecordBatch) -> np.ndarray:
+        n = len(batch)
+        if self._start is None or self._end is None:
+            return np.full(n, IN, np.int8)
+        t = batch.time_us
+        known = t != NO_TIME
+        inside = known & (t >= self._start) & (t < self._end)
+        state = np.where(known, np.where(inside, IN, OUT), INVALID).astype(np.int8)
+        errors = batch.error != 0
+        if errors.any():
+            hour = self._file_hour[batch.file_index]
+            charged = np.where(known, t, hour if hour is not None else NO_TIME)
+            outside = (charged != NO_TIME) & ((charged < self._start) | (charged >= self._end))
+            state = np.where(errors, np.where(outside, OUT, NA), state).astype(np.int8)
+        return state
+
+    def _profile(self, key: tuple[int, int], batch: RecordBatch, rows: np.ndarray) -> None:
+        builder = self.groups.get(key)
+        if builder is None:
+            builder = self.groups[key] = ProfileBuilder(self.domains)
+        builder.records += len(rows)
+        for part in batch.parts:
+            values, names, starts = _select(part, rows, len(batch))
+            if names is None:
+                self._positional(builder, key, part.side, values, len(rows))
+            else:
+                self._named(builder, values, names, starts)
+
+    def _positional(self, builder: ProfileBuilder, key: tuple[int, int], side: str, values: pa.Array,
+                    records: int) -> None:
+        """Values of one side of positional records with signature `key`: the same width each."""
+        in_n, out_n = max(key[0], 0), max(key[1], 0)
+        width = in_n if side == "in" else out_n
+        if width == 0 or len(values) == 0:
+            return
+        first_is_out = self.config.output_position == "START"
+        offset = out_n if (side == "in") == first_is_out else 0
+        names = self._names_for(key)[offset:offset + width]
+        cols = builder.column_ids(names, list(range(offset, offset + width)))
+        builder.add(values, np.tile(cols, records), uniform_width=width)
+
+    def _named(self, builder: ProfileBuilder, values: pa.Array, names: pa.Array, starts: np.ndarray) -> None:
+        if len(values) == 0:
+            return
+        counts = np.diff(np.concatenate([starts, [len(values)]]))
+        positions = np.arange(len(values)) - np.repeat(starts, counts)
+        encoded = pc.dictionary_encode(names)
+        indices = encoded.indices.to_numpy(zero_copy_only=False)
+        first_pos = np.full(len(encoded.dictionary), np.iinfo(np.int64).max, np.int64)
+        np.minimum.at(first_pos, indices, positions)
+        ids = builder.column_ids(encoded.dictionary.to_pylist(), first_pos.tolist())
+        builder.add(values, ids[indices])
+
+    def _names_for(self, key: tuple[int, int]) -> list[str]:
+        """Positional names of a fast-path record with this signature (`name_fields` for two CSV sides)."""
+        names = self._positional_names.get(key)
+        if names is None:
+            in_n, out_n = max(key[0], 0), max(key[1], 0)
+            start_first = self.config.output_position == "START"
+            first_n, second_n = (out_n, in_n) if start_first else (in_n, out_n)
+            first_names, second_names = ((self.output_names, self.input_names) if start_first
+                                         else (self.input_names, self.output_names))
+            names = [_name(first_names, j, j) for j in range(first_n)]
+            names += [_name(second_names, j, first_n + j) for j in range(second_n)]
+            self._positional_names[key] = names
+        return names
+
+    def _sample(self, batch: RecordBatch, i: int) -> dict[str, Any]:
+        line = batch.line[i].as_py()
+        sides: dict[str, list[Any]] = {}
+        for part in batch.parts:
+            lo, hi = part.of(i)
+            sides.setdefault(part.side if part.names is None else "named", []).extend(
+                part.values.slice(lo, hi - lo).to_pylist())
+        first, second = ("out", "in") if self.config.output_position == "START" else ("in", "out")
+        values = sides.get("named", []) + sides.get(first, []) + sides.get(second, [])
+        return {"source_file": self.sources[batch.file_index], "event_id": batch.event_id[i].as_py(),
+                "record_index": int(batch.record_index[i]), "line": line,
+                "inference_time": batch.inference_time[i].as_py(),
+                "in_count": _count(batch.in_count[i]), "out_count": _count(batch.out_count[i]), "values": values}
+
+    # --- the end -----------------------------------------------------------------------------------
+    def finish(self, quarantine_dir: str | None, described: str,
+               categorical: set[str] | None = None) -> tuple[ReadCounts, DatasetProfile]:
+        rows = [{"error": REASONS[e] or None, "in_count": _count(i), "out_count": _count(o), "state": s, "count": n}
+                for (e, i, o, s), n in self.counts.items()]
+        expected_in = _expected(rows, "in_count", self.input_names)
+        expected_out = _expected(rows, "out_count", self.output_names)
+
+        def reason_of(row: dict[str, Any]) -> str | None:
+            if row["error"] is not None:
+                return str(row["error"])
+            if row["state"] == INVALID:
+                return "invalid_inference_time"
+            for side, expected in (("in_count", expected_in), ("out_count", expected_out)):
+                value = row[side]
+                if expected is not None and value is not None and value >= 0 and value != expected:
+                    return "field_count_mismatch"
+            return None
+
+        quarantined: Counter[str] = Counter()
+        valid = outside = total = 0
+        for row in sorted(rows, key=lambda r: (-r["count"], str(r))):
+            total += row["count"]
+            reason = reason_of(row)
+            if row["state"] == OUT:
+                outside += row["count"]
+            elif reason:
+                quarantined[reason] += row["count"]
+            else:
+                valid += row["count"]
+        merged = ProfileBuilder(self.domains)
+        bad_signatures = []
+        for (in_n, out_n), builder in sorted(self.groups.items()):
+            row = {"error": None, "state": IN, "in_count": _count(in_n), "out_count": _count(out_n)}
+            if reason_of(row) is None:
+                merged.merge(builder)
+            else:
+                bad_signatures.append((in_n, out_n))
+        files: list[str] = []
+        if quarantined and quarantine_dir:
+            files = self._write_quarantine(quarantine_dir, dict(quarantined), bad_signatures, expected_in,
+                                           expected_out)
+        elif quarantine_dir:
+            for name in ("counts.json", "samples.jsonl"):
+                io.remove(io.join(quarantine_dir, name))
+        counts = ReadCounts(records_read=total, records_valid=valid, outside_window=outside,
+                            quarantined=dict(quarantined), quarantine_files=files)
+        if valid == 0:
+            error = EmptyInputError(counts.empty_reason(described, self.spec))
+            error.read = counts  # type: ignore[attr-defined]
+            raise error
+        return counts, merged.profile(valid, categorical)
+
+    def _write_quarantine(self, folder: str, counts: dict[str, int], bad_signatures: list[tuple[int, int]],
+                          expected_in: int | None, expected_out: int | None) -> list[str]:
+        limit = self.config.quarantine_sample_size
+        samples_path, counts_path = io.join(folder, "samples.jsonl"), io.join(folder, "counts.json")
+        if limit > 0:
+            chosen: dict[str, list[tuple[tuple[int, int, int], dict[str, Any]]]] = {}
+            for key, rows in self.samples.rows.items():
+                if isinstance(key, tuple):
+                    if key[1] not in bad_signatures:
+                        continue
+                    reason = "field_count_mismatch"
+                else:
+                    reason = key
+                if reason in counts:
+                    chosen.setdefault(reason, []).extend(rows)
+            lines = []
+            for reason in sorted(chosen):
+                for _, raw in sorted(chosen[reason], key=lambda item: item[0])[:limit]:
+                    lines.append(json.dumps(_sample_doc(reason, raw, expected_in, expected_out), ensure_ascii=False))
+            io.write_text_atomic(samples_path, "\n".join(lines) + ("\n" if lines else ""))
+        io.write_json_atomic(counts_path, {"total": sum(counts.values()), "by_reason": counts,
+                                           "sampled_per_reason": limit})
+        return [counts_path, samples_path] if limit > 0 else [counts_path]
+
+
+def _pack(in_count: np.ndarray, out_count: np.ndarray) -> np.ndarray:
+    """A signature (input count, output count) as one int64 (counts are at least ABSENT = -2)."""
+    return (in_count.astype(np.int64) + 2) << 32 | (out_count.astype(np.int64) + 2)
+
+
+def _unpack(packed: int) -> tuple[int, int]:
+    return (packed >> 32) - 2, (packed & 0xFFFFFFFF) - 2
+
+
+def _distinct(keys: np.ndarray) -> np.ndarray:
+    """The distinct keys; most batches have one, which needs no sort."""
+    if len(keys) == 0:
+        return keys
+    if (keys == keys[0]).all():
+        return keys[:1]
+    return np.unique(keys)
+
+
+def _tally(error: np.ndarray, in_count: np.ndarray, out_count: np.ndarray,
+           state: np.ndarray) -> list[tuple[tuple[int, int, int, int], int]]:
+    """Counts of each (error, in count, out count, window state)."""
+    signature = _pack(in_count, out_count)
+    code = error.astype(np.int64) << 3 | state.astype(np.int64)
+    if (signature == signature[0]).all() and (code == code[0]).all():
+        pairs, counts = [(int(signature[0]), int(code[0]))], [len(code)]
+    else:
+        keys = np.rec.fromarrays([signature, code], names="s,c")
+        unique, found = np.unique(keys, return_counts=True)
+        pairs, counts = [(int(u["s"]), int(u["c"])) for u in unique], found.tolist()
+    out = []
+    for (packed, c), n in zip(pairs, counts, strict=True):
+        in_n, out_n = _unpack(packed)
+        out.append(((c >> 3, in_n, out_n, c & 7), n))
+    return out
+
+
+def _select(part: ValuePart, rows: np.ndarray, total: int) -> tuple[pa.Array, pa.Array | None, np.ndarray]:
+    """The values (and names) of records `rows` of a part, with each record's first value index."""
+    starts, ends = part.offsets[rows], part.offsets[rows + 1]
+    contiguous = len(rows) == total or (rows[-1] - rows[0] + 1 == len(rows))
+    if contiguous:
+        lo, hi = int(starts[0]), int(ends[-1])
+        names = part.names.slice(lo, hi - lo) if part.names is not None else None
+        return part.values.slice(lo, hi - lo), names, starts - lo
+    lengths = ends - starts
+    before = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+    index = pa.array(np.repeat(starts - before, lengths) + np.arange(int(lengths.sum())))
+    names = pc.take(part.names, index) if part.names is not None else None
+    return pc.take(part.values, index), names, before
+
+
+def _sample_doc(reason: str, raw: dict[str, Any], expected_in: int | None, expected_out: int | None) -> dict[str, Any]:
+    """A samples.jsonl entry, field for field as the Spark reader writes it."""
+    sample: dict[str, Any] = {"reason": reason, "source_file": raw["source_file"], "event_id": raw["event_id"],
+                              "record_index": raw["record_index"]}
+    if raw["line"] is not None:
+        sample["line"] = raw["line"][:MAX_SAMPLE_CHARS]
+    if reason == "invalid_inference_time":
+        sample["inference_time"] = raw["inference_time"]
+    if reason == "field_count_mismatch":
+        sample["detail"] = (f"input has {raw['in_count']} fields (expected {expected_in}), "
+                            f"output has {raw['out_count']} fields (expected {expected_out})")
+        sample["values"] = list(raw["values"] or [])
+    return sample
+
+
+def _expected(rows: list[dict[str, Any]], column: str, names: list[str] | None) -> int | None:
+    """`_expected_count`: the configured names' count, else the most common count in the window."""
+    if names:
+        return len(names)
+    counts: Counter[int] = Counter()
+    for row in rows:
+        value = row[column]
+        if row["error"] is None and row["state"] != OUT and value is not None and value >= 0:
+            counts[value] += row["count"]
+    if not counts:
+        return None
+    return max(counts.items(), key=lambda item: (item[1], -item[0]))[0]
+
+
+def _name(names: list[str] | None, i: int, index: int) -> str:
+    return names[i] if names and i < len(names) else f"_c{index}"
+
+
+def _count(value: Any) -> int | None:
+    value = int(value)
+    return None if value == ABSENT else value
+
+
+def _micros(when: datetime) -> int:
+    return (when - _EPOCH) // timedelta(microseconds=1)
+
+
+def _hour_micros(source: str) -> int | None:
+    hour = hour_of(source)
+    return _micros(hour) if hour is not None else None

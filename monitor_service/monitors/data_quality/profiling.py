@@ -1,0 +1,60 @@
+"""Reading and profiling the input of a data-quality job on the engine the request names.
+
+Spark reads into a DataFrame and profiles it (`monitor_service.spark`); DuckDB reads and
+profiles in one pass without a JVM (`monitor_service.duckdb`). Both fill the summary's counts
+the same way and return the same `DatasetProfile`, so everything after this is shared.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from monitor_service import io
+from monitor_service.core.profile import DatasetProfile
+from monitor_service.errors import ConfigError, EmptyInputError
+from monitor_service.runner.common import Progress, read_records, record_read
+from monitor_service.runner.summary import RunSummary
+from monitor_service.specs import InputSpec
+
+
+def job_engine(requested: str | None, spark: Any) -> str:
+    """The engine a job runs on: the request's, else Spark when a session was given, else DuckDB."""
+    engine = requested or ("spark" if spark is not None else "duckdb")
+    if engine == "spark" and spark is None:
+        raise ConfigError("the Spark engine needs a SparkSession", hint="run with --engine duckdb, or start Spark")
+    return engine
+
+
+def profile_input(engine: str, spark: Any, spec: InputSpec, output_dir: str, summary: RunSummary,
+                  progress: Progress, *, domains: dict[str, list[str]] | None = None,
+                  categorical: set[str] | None = None) -> DatasetProfile:
+    """Read `spec` (bad records quarantined under `{output_dir}/quarantine`) and profile the good ones."""
+    if engine == "duckdb":
+        return _duckdb(spec, output_dir, summary, progress, domains, categorical)
+    from monitor_service.spark.profiler import profile_records
+
+    read = read_records(spark, spec, output_dir, summary, progress)
+    try:
+        progress("profiling columns")
+        return profile_records(read.df, read.records_valid, domains=domains, categorical=categorical)
+    finally:
+        read.release()
+
+
+def _duckdb(spec: InputSpec, output_dir: str, summary: RunSummary, progress: Progress,
+            domains: dict[str, list[str]] | None, categorical: set[str] | None) -> DatasetProfile:
+    from monitor_service.duckdb.reader import profile_input as duckdb_profile
+
+    progress(f"reading and profiling {spec.format} input {spec.path} (DuckDB)")
+    try:
+        counts, profile = duckdb_profile(spec, io.join(output_dir, "quarantine"), domains=domains,
+                                         categorical=categorical)
+    except EmptyInputError as exc:
+        read = getattr(exc, "read", None)
+        if read is not None:
+            record_read(summary, read)
+        raise
+    record_read(summary, counts)
+    progress(f"read {counts.records_read} records: {counts.records_valid} valid, "
+             f"{counts.quarantined_total} quarantined, {counts.outside_window} outside the window")
+    return profile
