@@ -151,24 +151,16 @@ def run_job(args: argparse.Namespace, progress_enabled: bool,
     elif args.spark_master or args.spark_conf:
         raise ConfigError("--spark-master and --spark-conf apply to the Spark engine only",
                           hint="drop them, or run with --engine spark")
-    summary = _run(plugin, args, request, spark, show)
-    summary.engine = plugin.job_engine(request, args.engine)
-    summary.startup_seconds = round(startup, 3)
-    _rewrite_summary(summary)
-    return plugin, summary
-
-
-def _rewrite_summary(summary: RunSummary) -> None:
-    if summary.output_path and summary.artifacts.get("summary"):
+    if args.command == "baseline":
+        summary = plugin.run_baseline(spark, request, show)
+    else:
+        summary = plugin.run_analysis(spark, request, show)
+    if startup and summary.artifacts.get("summary"):
         from monitor_service import io
 
+        summary.startup_seconds = round(startup, 3)
         io.write_json_atomic(summary.artifacts["summary"], summary.model_dump(mode="json"))
-
-
-def _run(plugin: MonitorPlugin, args: argparse.Namespace, request: Any, spark: Any, show: Any) -> RunSummary:
-    if args.command == "baseline":
-        return plugin, plugin.run_baseline(spark, request, show)
-    return plugin, plugin.run_analysis(spark, request, show)
+    return plugin, summary
 
 
 def main(argv: Sequence[str] | None = None, *, spark_submit: bool = False) -> int:

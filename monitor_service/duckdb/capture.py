@@ -9,7 +9,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from monitor_service.duckdb.fastpath import capture_query
+from monitor_service.duckdb.fastpath import Sides, envelope_query, split_sides
 from monitor_service.duckdb.general import LineResult, capture_line
 from monitor_service.duckdb.lines import LineBatch
 from monitor_service.duckdb.timestamps import NO_TIME, timestamps
@@ -23,67 +23,72 @@ class CaptureDecoder:
     def __init__(self, con: Any, config: DatasetConfig) -> None:
         self.con = con
         self.config = config
-        self.sql = capture_query(config, "_lines")
+        self.sql = envelope_query(config, "_lines")
 
     def decode(self, batch: LineBatch) -> Iterator[RecordBatch]:
-        self.con.register("_lines", pa.table({"line_no": batch.line_numbers, "raw": batch.lines}))
+        lines = pa.table({"line_no": batch.line_numbers, "raw": batch.lines})
+        # several record batches, so that DuckDB parses them on all its threads
+        self.con.register("_lines", pa.Table.from_batches(lines.to_batches(max_chunksize=4096)))
         try:
-            result = self.con.sql(self.sql).to_arrow_table().combine_chunks()
+            rows = self.con.sql(self.sql).to_arrow_table().combine_chunks()
         finally:
             self.con.unregister("_lines")
-        kind = result.column("kind").to_numpy(zero_copy_only=False)
-        fast = kind == "fast"
-        if fast.any():
-            yield self._fast(batch.file_index, result.filter(pa.array(fast)))
-        others = ~fast
-        if others.any():
-            yield self._others(batch.file_index, result.filter(pa.array(others)))
+        order = np.argsort(rows.column("line_no").to_numpy(), kind="stable")
+        if not np.array_equal(order, np.arange(len(order))):
+            rows = rows.take(pa.array(order))
+        sides = split_sides(rows, self.config)
+        if sides.fast.any():
+            yield self._fast(batch.file_index, rows, sides, batch.lines)
+        if not sides.fast.all():
+            yield self._others(batch, rows, ~sides.fast)
 
-    def _fast(self, file_index: int, rows: pa.Table) -> RecordBatch:
-        """Fast-path lines: error lines as one row each, the others as their records (one part per side)."""
-        n = rows.column("n").combine_chunks()
-        has_records = n.is_valid().to_numpy(zero_copy_only=False)
-        per_line = np.where(has_records, n.fill_null(1).to_numpy(zero_copy_only=False), 1).astype(np.int64)
-        parent = np.repeat(np.arange(len(rows)), per_line)
+    def _fast(self, file_index: int, rows: pa.Table, sides: Sides, raw: pa.Array) -> RecordBatch:
+        """Fast lines: error lines as one row each, the others as their records (one part per side)."""
+        fast = sides.fast
+        per_line = np.where(sides.records > 0, sides.records, 1)[fast]
+        lines = np.flatnonzero(fast)
+        parent = np.repeat(lines, per_line)
         first = np.concatenate([[0], np.cumsum(per_line)[:-1]])
         record_index = (np.arange(len(parent)) - np.repeat(first, per_line)).astype(np.int32)
         parts, counts = [], {}
-        for side, column in (("in", "ir"), ("out", "orr")):
-            lists = rows.column(column).combine_chunks()
-            present = lists.is_valid().to_numpy(zero_copy_only=False)[parent]
-            records = pc.list_flatten(lists)
+        for side in ("in", "out"):
+            present, lists = sides.sides[side]
+            records = pc.list_flatten(pc.filter(lists, pa.array(fast)))
+            here = present[parent]
             lengths = np.zeros(len(parent), np.int64)
-            lengths[present] = pc.list_value_length(records).to_numpy(zero_copy_only=False)
+            lengths[here] = pc.list_value_length(records).to_numpy(zero_copy_only=False)
             offsets = np.zeros(len(parent) + 1, np.int64)
             np.cumsum(lengths, out=offsets[1:])
             parts.append(ValuePart(offsets, pc.list_flatten(records), side=side))
-            counts[side] = np.where(present, lengths, ABSENT).astype(np.int32)
-        errors = rows.column("error").to_pylist()
-        error_codes = np.array([REASON_CODE[e] if e else 0 for e in errors], np.int8)
+            counts[side] = np.where(here, lengths, ABSENT).astype(np.int32)
+        error_codes = np.array([REASON_CODE[e] if e else 0 for e in sides.error], np.int8)
         take = pa.array(parent)
         time_us = rows.column("time_us").fill_null(NO_TIME).to_numpy(zero_copy_only=False).astype(np.int64)
-        line_text = pc.cast(rows.column("line").combine_chunks(), pa.large_string())
+        errored = np.flatnonzero(fast & (error_codes != 0))
+        texts = [None] * len(rows)
+        for i, text in zip(errored.tolist(), pc.take(raw, pa.array(errored)).to_pylist(), strict=True):
+            texts[i] = text.decode("utf-8")
         return RecordBatch(
             file_index=file_index, line_no=rows.column("line_no").to_numpy()[parent],
             record_index=record_index, error=error_codes[parent], in_count=counts["in"], out_count=counts["out"],
             time_us=time_us[parent], event_id=pc.take(rows.column("event_id").combine_chunks(), take),
             inference_time=pc.take(rows.column("inference_time").combine_chunks(), take),
-            line=pc.take(line_text, take), parts=parts)
+            line=pc.take(pa.array(texts, pa.large_string()), take), parts=parts)
 
-    def _others(self, file_index: int, rows: pa.Table) -> RecordBatch:
+    def _others(self, batch: LineBatch, rows: pa.Table, others: np.ndarray) -> RecordBatch:
         """Lines for the general path (decoded in Python) and lines that are not valid UTF-8."""
-        kinds = rows.column("kind").to_pylist()
-        lines = rows.column("line").to_pylist()
-        raws = rows.column("raw").to_pylist()
-        line_numbers = rows.column("line_no").to_pylist()
+        picked = np.flatnonzero(others)
+        states = pc.take(rows.column("state").combine_chunks(), pa.array(picked)).to_pylist()
+        raws = pc.take(batch.lines, pa.array(picked)).to_pylist()
+        line_numbers = rows.column("line_no").to_numpy()[picked].tolist()
         out = _Builder()
-        for kind, line, raw, line_no in zip(kinds, lines, raws, line_numbers, strict=True):
-            if kind == "bad_utf8":
+        for state, raw, line_no in zip(states, raws, line_numbers, strict=True):
+            if state == "bad_utf8":
                 out.error_row(line_no, "invalid_utf8", raw.decode("utf-8", errors="replace"), None, None)
                 continue
-            result = capture_line(line, self.config)
-            out.line(line_no, line, result)
-        return out.build(self.con, file_index)
+            text = raw.decode("utf-8")
+            out.line(line_no, text, capture_line(text, self.config))
+        return out.build(self.con, batch.file_index)
 
 
 class _Builder:

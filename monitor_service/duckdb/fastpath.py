@@ -1,18 +1,27 @@
-"""The SQL fast path for capture lines: SageMaker's envelope with CSV payloads, parsed by DuckDB.
+"""The fast path for capture lines: DuckDB parses the envelope, Arrow splits CSV payloads.
 
-DuckDB parses each line once (`from_json` with the capture schema; for the few lines where
-DuckDB's lenient reading could differ from Spark's, `json_type` of the envelope's parts shows
-whether Spark would read the line the same way), decodes BASE64
-payloads, splits multi-record payloads and CSV rows, pairs input record i with output record
-i and decides the line-level quarantine reasons. A line whose envelope or payloads need more
-than that (JSON payloads, quoted CSV, lenient JSON Spark accepts, odd types) is marked
-`general` and decoded in Python by `monitor_service.duckdb.general`, which implements every rule.
+DuckDB parses each line once (`from_json` with the capture schema) and hands back the fields
+Spark's reader uses. For the few lines where DuckDB's lenient reading could differ from
+Spark's (a part of the envelope of the wrong type reads as a struct of nulls; a
+`_corrupt_record` key or a `customAttributes` that is not a list makes Spark's line corrupt),
+`json_type` of the envelope's parts decides whether the line is read here at all.
+
+`split_sides` then decides per line, with vectorized Arrow kernels, what the Spark reader
+decides with its SQL expressions: the line-level quarantine reasons and, for CSV payloads
+(plain CSV encoding, CSV or sniffed content type, no quotes), the records of each side. Every
+other line (JSON payloads, BASE64, quoted CSV, lenient JSON) is marked for the general path
+(`monitor_service.duckdb.general`), which implements every rule in Python.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from monitor_service.duckdb.timestamps import time_parts_sql, timestamp_sql
-from monitor_service.spark.payloads import sql_string
 from monitor_service.specs import DatasetConfig
 
 _SIDE_NAMES = ("endpointInput", "endpointOutput", "batchTransformOutput")
@@ -21,14 +30,11 @@ _META = ("eventId", "inferenceId", "inferenceTime")
 _SIDE_TYPE = "{" + ",".join(f'"{f}":"VARCHAR"' for f in _SIDE_FIELDS) + "}"
 CAPTURE_STRUCTURE = (
     '{"captureData":{' + ",".join(f'"{s}":{_SIDE_TYPE}' for s in _SIDE_NAMES) + "},"
-    '"eventMetadata":{' + ",".join(f'"{m}":"VARCHAR"' for m in _META) + "}}"
+    '"eventMetadata":{' + ",".join(f'"{m}":"VARCHAR"' for m in _META) + ',"customAttributes":"JSON"},'
+    '"_corrupt_record":"JSON"}'
 )
-# Where DuckDB's lenient reading could differ from Spark's (a part of the envelope of the
-# wrong type reads as a struct of nulls, a `_corrupt_record` or non-list `customAttributes`
-# makes Spark's line corrupt), json_type of these paths decides (NULL: absent).
 _OBJECT_PATHS = ["$.captureData", *(f"$.captureData.{s}" for s in _SIDE_NAMES), "$.eventMetadata"]
 _TYPE_PATHS = [*_OBJECT_PATHS, "$.eventMetadata.customAttributes", "$._corrupt_record"]
-_STRICT_BASE64 = "([A-Za-z0-9+/]{4})*([A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?"
 
 
 def _types_ok() -> str:
@@ -45,111 +51,154 @@ def _suspicious() -> str:
 
     parts = [empty("e.captureData", _SIDE_NAMES), empty("e.eventMetadata", _META)]
     parts += [empty(f"e.captureData.{s}", _SIDE_FIELDS) for s in _SIDE_NAMES]
-    parts += ["strpos(line, 'customAttributes') > 0", "strpos(line, '_corrupt_record') > 0"]
+    parts += ["e.eventMetadata.customAttributes IS NOT NULL", "e._corrupt_record IS NOT NULL"]
     return " OR ".join(parts)
 
 
-def side_stage(p: str) -> list[str]:
-    """Decode one side: its text and error, and whether the SQL path can split it."""
-    enc = f"upper({p}.encoding)"
-    stripped = f"regexp_replace({p}.data, '[ \\t\\n\\x0B\\f\\r]', '', 'g')"
-    text = (f"CASE WHEN {enc} = 'BASE64' THEN TRY(decode(from_base64({stripped}))) ELSE {p}.data END")
-    error = (
-        f"CASE WHEN {p} IS NULL THEN NULL "
-        f"WHEN {p}.data IS NULL THEN 'missing_capture_data' "
-        f"WHEN {enc} IS NULL OR {enc} NOT IN ('CSV', 'JSON', 'BASE64') THEN 'unsupported_encoding' "
-        f"WHEN {enc} = 'BASE64' AND NOT regexp_full_match({stripped}, '{_STRICT_BASE64}') THEN 'invalid_base64' "
-        f"WHEN {p}_text IS NULL THEN 'invalid_utf8' END"
-    )
-    ctype = f"lower({p}.observedContentType)"
-    csv = (
-        f"CASE WHEN {ctype} LIKE '%csv%' THEN true "
-        f"WHEN {ctype} LIKE '%json%' THEN false "
-        f"ELSE NOT (starts_with(ltrim({p}_text, ' '), '{{') OR starts_with(ltrim({p}_text, ' '), '[')) END"
-    )
-    return [f"{text} AS {p}_text", f"{error} AS {p}_error",
-            f"{p} IS NULL OR {p}_error IS NOT NULL OR (({csv}) AND strpos({p}_text, '\"') = 0) AS {p}_fast"]
+def _canonical_time(column: str) -> str:
+    """SageMaker's own `inferenceTime` layout, which DuckDB's cast reads exactly as Spark does."""
+    return (f"coalesce(({column} LIKE '____-__-__T__:__:__Z' OR {column} LIKE '____-__-__T__:__:__.___Z') "
+            f"AND substr({column}, 12, 2) < '24' AND substr({column}, 15, 2) < '60' AND substr({column}, 18, 2) < '60' "
+            f"AND TRY_CAST({column} AS TIMESTAMPTZ) IS NOT NULL, false)")
 
 
-def records_of(p: str, delimiter: str) -> str:
-    """The CSV records of a side's text: lines (blank ones dropped), values split, '' -> NULL."""
-    lines = (f"CASE WHEN strpos({p}_text, chr(10)) = 0 THEN "
-             f"CASE WHEN trim({p}_text) = '' THEN []::VARCHAR[] ELSE [{p}_text] END "
-             f"ELSE list_filter(regexp_split_to_array({p}_text, '\\r?\\n'), lambda x: trim(x) <> '') END")
-    return (f"CASE WHEN {p} IS NOT NULL THEN list_transform({lines}, lambda r: "
-            f"list_transform(string_split(r, {sql_string(delimiter)}), lambda v: nullif(v, ''))) END")
-
-
-def capture_query(config: DatasetConfig, table: str = "batch") -> str:
-    """Per line: `kind` (fast / general / bad_utf8), `error`, metadata, and for fast lines the records.
-
-    `n` is the number of records of a fast line; `ir` / `orr` hold the input / output records
-    (lists of values; NULL: the side is absent), record k of one side paired with record k of
-    the other.
-    """
-    out_side = ("e.captureData.endpointOutput" if config.capture_output
-                else f"NULL::STRUCT({', '.join(f'{f} VARCHAR' for f in _SIDE_FIELDS)})")
-    delimiter = config.csv_delimiter
-    line_error = (
-        "CASE WHEN e.captureData IS NULL OR (i IS NULL AND o IS NULL) THEN 'missing_capture_data' "
-        "WHEN i_error IS NOT NULL THEN i_error WHEN o_error IS NOT NULL THEN o_error "
-        "WHEN ir IS NOT NULL AND orr IS NOT NULL AND len(ir) <> len(orr) THEN 'record_count_mismatch' END"
-    )
-    n = "greatest(coalesce(len(ir), 0), coalesce(len(orr), 0))"
+def envelope_query(config: DatasetConfig, table: str) -> str:
+    """One row per line: `state` (NULL: read here; 'bad_utf8'; 'general') and the envelope's fields."""
+    out_side = "e.captureData.endpointOutput" if config.capture_output else "NULL"
+    side_columns = []
+    for prefix, struct in (("i", "i"), ("o", "o")):
+        side_columns.append(f"{struct} IS NOT NULL AS {prefix}_present")
+        side_columns += [f"{struct}.{f} AS {prefix}_{f}" for f in ("observedContentType", "data", "encoding")]
     return f"""
 WITH decoded AS (
-  SELECT line_no, raw, TRY(decode(raw)) AS line FROM {table}
+  SELECT line_no, TRY(decode(raw)) AS line FROM {table}
 ), parsed AS (
-  SELECT line_no, raw, line,
+  SELECT line_no, line,
     CASE WHEN starts_with(ltrim(line, E' \\t\\n\\r'), '{{') THEN TRY(from_json(line, '{CAPTURE_STRUCTURE}')) END AS e
   FROM decoded
 ), typed AS (
-  SELECT line_no, raw, line, e,
+  SELECT line_no, line IS NULL AS bad_utf8, e,
     CASE WHEN e IS NOT NULL AND ({_suspicious()}) THEN json_type(line, {_TYPE_PATHS}) END AS t,
-    {time_parts_sql("e.eventMetadata.inferenceTime")} AS tm
+    CASE WHEN NOT {_canonical_time("e.eventMetadata.inferenceTime")} THEN
+      {time_parts_sql("e.eventMetadata.inferenceTime")} END AS tm
   FROM parsed
 ), sides AS (
-  SELECT line_no, raw, line, e, t, tm,
-    coalesce(e.captureData.endpointInput, e.captureData.batchTransformOutput) AS i,
-    {out_side} AS o
+  SELECT *, coalesce(e.captureData.endpointInput, e.captureData.batchTransformOutput) AS i, {out_side} AS o
   FROM typed
-), texts AS (
-  SELECT *, {", ".join(side_stage("i")[:1] + side_stage("o")[:1])} FROM sides
-), errors AS (
-  SELECT *, {", ".join(side_stage("i")[1:2] + side_stage("o")[1:2])} FROM texts
-), states AS (
-  SELECT *, {", ".join(side_stage("i")[2:] + side_stage("o")[2:])},
-    CASE WHEN line IS NULL THEN 'bad_utf8'
-         WHEN e IS NULL OR (t IS NOT NULL AND NOT ({_types_ok()})) THEN 'general' END AS pre
-  FROM errors
-), splits AS (
-  SELECT *,
-    CASE WHEN pre IS NULL AND i_fast AND o_fast AND i_error IS NULL AND o_error IS NULL
-         THEN {records_of("i", delimiter)} END AS ir,
-    CASE WHEN pre IS NULL AND i_fast AND o_fast AND i_error IS NULL AND o_error IS NULL
-         THEN {records_of("o", delimiter)} END AS orr
-  FROM states
-), lines AS (
-  SELECT *,
-    CASE WHEN pre IS NOT NULL THEN pre
-         WHEN NOT (i_fast AND o_fast) THEN 'general'
-         WHEN e.captureData IS NULL OR (i IS NULL AND o IS NULL) OR i_error IS NOT NULL OR o_error IS NOT NULL
-           THEN 'fast'
-         WHEN ir IS NOT NULL AND orr IS NOT NULL AND len(ir) <> len(orr) THEN 'fast'
-         WHEN {n} = 0 THEN 'general'
-         ELSE 'fast' END AS kind,
-    {line_error} AS fast_error
-  FROM splits
 )
-SELECT line_no, kind,
-  CASE WHEN kind = 'fast' THEN fast_error END AS error,
-  CASE WHEN kind = 'general' OR (kind = 'fast' AND fast_error IS NOT NULL) THEN line END AS line,
-  CASE WHEN kind = 'fast' THEN epoch_us({timestamp_sql("tm")}) END AS time_us,
-  CASE WHEN kind = 'bad_utf8' THEN raw END AS raw,
+SELECT line_no,
+  CASE WHEN bad_utf8 THEN 'bad_utf8' WHEN e IS NULL OR (t IS NOT NULL AND NOT ({_types_ok()})) THEN 'general' END
+    AS state,
+  e.captureData IS NOT NULL AS has_capture,
+  {", ".join(side_columns)},
   e.eventMetadata.eventId AS event_id, e.eventMetadata.inferenceId AS inference_id,
   e.eventMetadata.inferenceTime AS inference_time,
-  CASE WHEN kind = 'fast' AND fast_error IS NULL THEN {n} END AS n,
-  CASE WHEN kind = 'fast' AND fast_error IS NULL THEN ir END AS ir,
-  CASE WHEN kind = 'fast' AND fast_error IS NULL THEN orr END AS orr
-FROM lines
+  CASE WHEN {_canonical_time("e.eventMetadata.inferenceTime")} THEN epoch_us(TRY_CAST(e.eventMetadata.inferenceTime
+    AS TIMESTAMPTZ)) ELSE epoch_us({timestamp_sql("tm")}) END AS time_us
+FROM sides
 """
+
+
+@dataclass
+class Sides:
+    """What `split_sides` decided for each line of a batch (numpy masks over the lines)."""
+
+    fast: np.ndarray       # decided here (with an error, or with records)
+    error: list[str | None]  # per line: the quarantine reason of fast lines (None: none / not fast)
+    records: np.ndarray    # per line: records of fast lines without error (0 otherwise)
+    sides: dict[str, tuple[np.ndarray, pa.ListArray]]  # side -> (present per line, records of the fast lines)
+
+
+def _masked(array: pa.Array, mask: np.ndarray) -> np.ndarray:
+    return np.asarray(pc.fill_null(array, False).to_numpy(zero_copy_only=False), bool) & mask
+
+
+def split_sides(rows: pa.Table, config: DatasetConfig) -> Sides:
+    """Decide the fast lines' reasons and split their CSV payloads (see the module docstring)."""
+    n = len(rows)
+    usable = np.asarray(pc.is_null(rows.column("state")).to_numpy(zero_copy_only=False), bool)
+    has_capture = _masked(rows.column("has_capture").combine_chunks(), usable)
+    error: list[str | None] = [None] * n
+    decided = np.zeros(n, bool)
+    side_error: dict[str, np.ndarray] = {}
+    side_ok: dict[str, np.ndarray] = {}
+    present: dict[str, np.ndarray] = {}
+    for side in ("i", "o"):
+        here = _masked(rows.column(f"{side}_present").combine_chunks(), usable)
+        present[side] = here
+        data = rows.column(f"{side}_data").combine_chunks()
+        encoding = pc.utf8_upper(rows.column(f"{side}_encoding").combine_chunks())
+        no_data = here & np.asarray(data.is_null().to_numpy(zero_copy_only=False), bool)
+        known = np.asarray(pc.fill_null(pc.is_in(encoding, pa.array(["CSV", "JSON", "BASE64"])),
+                                        False).to_numpy(zero_copy_only=False), bool)
+        unsupported = here & ~no_data & ~known
+        plain = here & ~no_data & known & ~_masked(pc.equal(encoding, "BASE64"), here)
+        ctype = pc.utf8_lower(rows.column(f"{side}_observedContentType").combine_chunks())
+        says_csv = _masked(pc.match_substring(ctype, "csv"), plain)
+        says_json = _masked(pc.match_substring(ctype, "json"), plain)
+        lead = pc.utf8_slice_codeunits(pc.utf8_ltrim(data, characters=" "), 0, 1)
+        sniffed_json = _masked(pc.is_in(lead, pa.array(["{", "["])), plain)
+        quoted = _masked(pc.match_substring(data, '"'), plain)
+        csv = plain & (says_csv | (~says_json & ~sniffed_json)) & ~quoted
+        side_error[side] = np.where(no_data, 1, np.where(unsupported, 2, 0))
+        side_ok[side] = ~here | csv
+        decided |= no_data | unsupported
+    missing = usable & (~has_capture | (~present["i"] & ~present["o"]))
+    # Spark's order: capture data, then the input side's error, then the output side's.
+    first_error = np.where(side_error["i"] != 0, side_error["i"], side_error["o"])
+    erred = usable & (missing | (first_error != 0))
+    fast_plain = usable & ~erred & side_ok["i"] & side_ok["o"]
+    splits = {side: _csv_records(rows.column(f"{side}_data").combine_chunks(), present[side] & fast_plain,
+                                 config.csv_delimiter) for side in ("i", "o")}
+    counts = {side: np.where(present[side] & fast_plain, splits[side][1], -1) for side in ("i", "o")}
+    mismatch = fast_plain & (counts["i"] >= 0) & (counts["o"] >= 0) & (counts["i"] != counts["o"])
+    records = np.where(fast_plain & ~mismatch, np.maximum(counts["i"], counts["o"]), 0)
+    phantom = fast_plain & ~mismatch & (records <= 0)  # Spark's two empty pairs: the general path's
+    fast = erred | mismatch | (fast_plain & ~phantom)
+    reasons = {1: "missing_capture_data", 2: "unsupported_encoding"}
+    for i in np.flatnonzero(erred).tolist():
+        error[i] = "missing_capture_data" if missing[i] else reasons[int(first_error[i])]
+    for i in np.flatnonzero(mismatch).tolist():
+        error[i] = "record_count_mismatch"
+    records = np.where(phantom, 0, records)
+    keep = fast & ~erred & ~mismatch
+    return Sides(fast=fast, error=error, records=np.where(keep, records, 0),
+                 sides={"in": (present["i"] & keep, _only(splits["i"][0], present["i"] & keep)),
+                        "out": (present["o"] & keep, _only(splits["o"][0], present["o"] & keep))})
+
+
+def _csv_records(data: pa.Array, lines: np.ndarray, delimiter: str) -> tuple[pa.ListArray, np.ndarray]:
+    """Per line: its CSV records (list of list of values, '' as null) and how many (`split_lines`)."""
+    picked = pc.filter(data, pa.array(lines))
+    if pc.any(pc.match_substring(picked, "\n")).as_py():
+        texts = pc.split_pattern_regex(picked, r"\r?\n")
+        flat = pc.list_flatten(texts)
+        parents = pc.list_parent_indices(texts).to_numpy(zero_copy_only=False)
+    else:  # one record per line (the common case): no split needed
+        flat, parents = picked, np.arange(len(picked))
+    keep = pc.not_equal(pc.utf8_trim(flat, characters=" "), "").to_numpy(zero_copy_only=False).astype(bool)
+    kept = pc.filter(flat, pa.array(keep)) if not keep.all() else flat
+    per_line = np.bincount(parents[keep], minlength=len(picked)).astype(np.int64)
+    values = pc.split_pattern(kept, delimiter)
+    flat_values = pc.list_flatten(values)
+    empty = pc.equal(flat_values, "")
+    nulled = pc.if_else(empty, pa.scalar(None, flat_values.type), flat_values)
+    records = pa.ListArray.from_arrays(values.offsets, nulled)
+    offsets = np.zeros(len(picked) + 1, np.int64)
+    np.cumsum(per_line, out=offsets[1:])
+    by_line = pa.LargeListArray.from_arrays(pa.array(offsets), records) if len(records) else pa.LargeListArray.from_arrays(
+        pa.array(offsets), pa.array([], records.type))
+    counts = np.full(len(data), -1, np.int64)
+    counts[lines] = per_line
+    return _spread(by_line, lines), counts
+
+
+def _spread(lists: pa.Array, lines: np.ndarray) -> pa.Array:
+    """Lists of the picked lines placed back at their lines (null elsewhere)."""
+    index = np.full(len(lines), -1, np.int64)
+    index[lines] = np.arange(int(lines.sum()))
+    return pc.take(lists, pa.array(index, mask=index < 0))
+
+
+def _only(lists: pa.Array, mask: np.ndarray) -> pa.Array:
+    return pc.if_else(pa.array(mask), lists, pa.scalar(None, lists.type))

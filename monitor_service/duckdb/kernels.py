@@ -315,6 +315,19 @@ def profile_values(offsets: np.ndarray, data: np.ndarray, valid: np.ndarray, col
     return n_slow, n_new
 
 
+def warm_up() -> None:
+    """Load the compiled loops (from numba's cache) before the first batch needs them."""
+    array = np.frombuffer(b"1a", dtype=np.uint8)
+    offsets = np.array([0, 1, 2], dtype=np.int64)
+    n = 2
+    profile_values(offsets, array, np.ones(n, np.bool_), np.zeros(n, np.int32), np.empty(n, np.int8), np.empty(n),
+                   np.empty(n, np.int64), np.zeros((1, 5), np.int64), np.zeros((1, HLL_SLOTS), np.uint8),
+                   np.zeros((1, TABLE_SLOTS), np.uint64), np.zeros((1, TABLE_SLOTS), np.int64), np.zeros(1, np.int32),
+                   np.zeros(1, np.bool_), np.zeros((n, 3), np.int64), np.zeros(0, np.uint64), np.zeros(2, np.int64),
+                   np.zeros(1, np.int64))
+    hash_keys(offsets, array)
+
+
 @njit(cache=True)
 def hash_keys(offsets: np.ndarray, data: np.ndarray) -> np.ndarray:
     """The table key (hash | 1) of each value, as `profile_values` computes it."""

@@ -18,7 +18,7 @@ from typing import IO, Any
 import numpy as np
 import pyarrow as pa
 
-BLOCK_BYTES = 8 * 1024 * 1024
+BLOCK_BYTES = 32 * 1024 * 1024
 _LF, _CR = 10, 13
 
 
@@ -73,6 +73,8 @@ def file_lines(handle: IO[bytes], file_index: int, block_bytes: int = BLOCK_BYTE
 
 def split_block(data: bytes, at_end: bool) -> tuple[pa.BinaryArray, bytes]:
     """The complete lines of `data` and the unfinished rest (everything, at the end of the file)."""
+    if b"\r" not in data:
+        return _split_lf(data, at_end)
     buf = np.frombuffer(data, dtype=np.uint8)
     cr = np.flatnonzero(buf == _CR)
     lf = np.flatnonzero(buf == _LF)
@@ -112,6 +114,20 @@ def split_block(data: bytes, at_end: bool) -> tuple[pa.BinaryArray, bytes]:
     removed = np.concatenate([cr, lone_lf, cr[crlf] + 1]) if len(cr) or len(lone_lf) else np.array([], np.int64)
     content = np.delete(buf[:int(ends[complete - 1])], removed[removed < ends[complete - 1]])
     return _binary(offsets, content.tobytes()), rest
+
+
+def _split_lf(data: bytes, at_end: bool) -> tuple[pa.BinaryArray, bytes]:
+    """`split_block` for the common case of LF line ends only: one copy without the LFs."""
+    lf = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == _LF)
+    last = int(lf[-1]) + 1 if len(lf) else 0
+    rest = data[last:]
+    ends = lf - np.arange(len(lf))  # line i ends where its LF was, less the LFs removed before it
+    if at_end and rest:
+        ends = np.concatenate([ends, [len(data) - len(lf)]])
+        rest = b""
+    offsets = np.zeros(len(ends) + 1, dtype=np.int64)
+    offsets[1:] = ends
+    return _binary(offsets, data[:last].replace(b"\n", b"") + (data[last:] if at_end else b"")), rest
 
 
 def _binary(offsets: np.ndarray, content: bytes) -> pa.BinaryArray:

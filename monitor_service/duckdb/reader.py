@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from monitor_service.core.profile import DatasetProfile
+from monitor_service.duckdb import kernels
 from monitor_service.duckdb.capture import CaptureDecoder
 from monitor_service.duckdb.connection import connect
 from monitor_service.duckdb.datasets import dataset_decoder
@@ -45,7 +46,9 @@ def profile_input(spec: InputSpec, quarantine_dir: str | None, *, domains: dict[
     if listed.pruned_by_window:
         described += f" ({listed.pruned_by_window} hour folders outside the window skipped)"
     with connect() as con:
-        for batch in _background(_decoded(con, spec, listed, input_names)):
+        batches = _background(_decoded(con, spec, listed, input_names))
+        kernels.warm_up()  # while the first batch is read and decoded
+        for batch in batches:
             window.add(batch)
     return window.finish(quarantine_dir, described, categorical)
 
@@ -66,10 +69,10 @@ def _decoded(con: Any, spec: InputSpec, listed: Any, input_names: list[str] | No
 
 
 def _background(batches: Iterator[RecordBatch]) -> Iterator[RecordBatch]:
-    """Run `batches` in a thread, two batches ahead of the consumer; errors are re-raised here.
+    """Start `batches` in a thread now, at most two batches ahead of the consumer.
 
-    Between batches the run's cancellation is checked (`runner.cancel`), so a stopped run ends
-    within one batch.
+    Errors of the thread are re-raised to the consumer. Between batches the run's cancellation
+    is checked (`runner.cancel`), so a stopped run ends within one batch.
     """
     slots: queue.Queue[Any] = queue.Queue(maxsize=2)
     stop = threading.Event()
@@ -87,19 +90,23 @@ def _background(batches: Iterator[RecordBatch]) -> Iterator[RecordBatch]:
 
     worker = threading.Thread(target=produce, name="duckdb-decode", daemon=True)
     worker.start()
-    try:
-        while True:
-            if cancelled():
-                raise RunCancelled("the run was stopped while it read its input")
-            item = slots.get()
-            if item is _DONE:
-                return
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-    finally:
-        stop.set()
-        while worker.is_alive():
-            with contextlib.suppress(queue.Empty):
-                slots.get(timeout=0.1)
-        worker.join()
+
+    def consume() -> Iterator[RecordBatch]:
+        try:
+            while True:
+                if cancelled():
+                    raise RunCancelled("the run was stopped while it read its input")
+                item = slots.get()
+                if item is _DONE:
+                    return
+                if isinstance(item, BaseException):
+                    raise item
+                yield item
+        finally:
+            stop.set()
+            while worker.is_alive():
+                with contextlib.suppress(queue.Empty):
+                    slots.get(timeout=0.1)
+            worker.join()
+
+    return consume()

@@ -180,8 +180,8 @@ class WindowReader:
         width = in_n if side == "in" else out_n
         if width == 0 or len(values) == 0:
             return
-        first_is_out = self.config.output_position == "START"
-        offset = out_n if (side == "in") == first_is_out else 0
+        first = "out" if self.config.output_position == "START" else "in"
+        offset = 0 if side == first else (out_n if first == "out" else in_n)
         names = self._names_for(key)[offset:offset + width]
         cols = builder.column_ids(names, list(range(offset, offset + width)))
         builder.add(values, np.tile(cols, records), uniform_width=width)

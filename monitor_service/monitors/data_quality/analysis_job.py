@@ -40,7 +40,7 @@ def run_analysis(spark: SparkSession | None, request: AnalyzeRequest,
     out = request.output_dir
     summary = new_summary("analyze", request.input, out)
     with job_outcome(summary, clock):
-        engine = job_engine(request.engine, spark)
+        engine = summary.engine = job_engine(request.engine, spark)
         baseline = read_statistics(request.baseline_statistics).profile
         constraints = read_constraints(request.baseline_constraints)
         clock.engine_started = time.perf_counter()

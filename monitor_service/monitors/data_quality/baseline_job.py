@@ -27,7 +27,7 @@ def run_baseline(spark: SparkSession | None, request: BaselineRequest,
     out = request.output_dir
     summary = new_summary("baseline", request.input, out)
     with job_outcome(summary, clock):
-        engine = job_engine(request.engine, spark)
+        engine = summary.engine = job_engine(request.engine, spark)
         clock.engine_started = time.perf_counter()
         profile = profile_input(engine, spark, request.input, out, summary, progress)
         summary.features = len(profile.columns)
