@@ -186,8 +186,7 @@ def _csv_records(data: pa.Array, lines: np.ndarray, delimiter: str) -> tuple[pa.
     records = pa.ListArray.from_arrays(values.offsets, nulled)
     offsets = np.zeros(len(picked) + 1, np.int64)
     np.cumsum(per_line, out=offsets[1:])
-    by_line = pa.LargeListArray.from_arrays(pa.array(offsets), records) if len(records) else pa.LargeListArray.from_arrays(
-        pa.array(offsets), pa.array([], records.type))
+    by_line = pa.LargeListArray.from_arrays(pa.array(offsets), records)
     counts = np.full(len(data), -1, np.int64)
     counts[lines] = per_line
     return _spread(by_line, lines), counts

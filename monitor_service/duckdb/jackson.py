@@ -13,11 +13,12 @@ each payload text is parsed once and rendered as Spark renders it.
 from __future__ import annotations
 
 import json
-import math
 import re
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Union
+
+from monitor_service.core.violations import format_double
 
 WHITESPACE = " \t\n\r"
 
@@ -44,49 +45,12 @@ class JsonSyntaxError(ValueError):
 
 
 def java_double(value: float) -> str:
-    """Java's `Double.toString` layout of the shortest round-trip digits.
+    """Java's `Double.toString` of a double (the layout Jackson writes numbers back in).
 
-    Decimal notation for magnitudes in [1e-3, 1e7) with at least one fractional digit, else
-    `d.dddE±n`. (Java 17 prints a handful of doubles with one more digit than the shortest
-    form, e.g. 2e23 as 1.9999999999999998E23; those few stay in their shortest form here.)
+    Java 17 prints a handful of doubles with one more digit than the shortest form (e.g. 2e23
+    as 1.9999999999999998E23); those few stay in their shortest form here.
     """
-    if math.isnan(value):
-        return "NaN"
-    if math.isinf(value):
-        return "Infinity" if value > 0 else "-Infinity"
-    if value == 0:
-        return "-0.0" if math.copysign(1.0, value) < 0 else "0.0"
-    sign = "-" if value < 0 else ""
-    digits, exponent = _shortest_digits(abs(value))
-    if 1e-3 <= abs(value) < 1e7:
-        point = exponent + 1  # digits before the decimal point
-        if point <= 0:
-            return f"{sign}0.{'0' * -point}{digits}"
-        if point >= len(digits):
-            return f"{sign}{digits}{'0' * (point - len(digits))}.0"
-        return f"{sign}{digits[:point]}.{digits[point:]}"
-    fraction = digits[1:] or "0"
-    return f"{sign}{digits[0]}.{fraction}E{exponent}"
-
-
-def _shortest_digits(value: float) -> tuple[str, int]:
-    """(significant digits without trailing zeros, decimal exponent of the first digit)."""
-    text = repr(value)
-    if "e" in text:
-        mantissa, _, exp_text = text.partition("e")
-        exponent = int(exp_text)
-    else:
-        mantissa, exponent = text, None  # type: ignore[assignment]
-    if exponent is None:
-        whole, _, frac = mantissa.partition(".")
-        raw = (whole + frac).lstrip("0")
-        lead_zeros = len(frac) - len(frac.lstrip("0")) if whole == "0" else 0
-        exponent = len(whole) - 1 if whole != "0" else -(lead_zeros + 1)
-        digits = raw.rstrip("0") or "0"
-        return digits, exponent
-    whole, _, frac = mantissa.partition(".")
-    digits = (whole + frac).rstrip("0") or "0"
-    return digits, exponent + len(whole) - 1
+    return format_double(value)
 
 
 def _int_text(token: str) -> JNum:

@@ -53,6 +53,11 @@ def _fmix(k: np.uint64) -> np.uint64:
 
 
 @njit(cache=True, inline="always")
+def _mix(k: np.uint64, first: np.uint64, second: np.uint64, r: int) -> np.uint64:
+    return _rotl(k * first, r) * second
+
+
+@njit(cache=True, inline="always")
 def _word(data: np.ndarray, at: int, count: int) -> np.uint64:
     """Little-endian word of `count` (<= 8) bytes starting at `at`."""
     w = np.uint64(0)
@@ -68,36 +73,20 @@ def murmur3_x64_128(data: np.ndarray, start: int, length: int, seed: int) -> tup
     blocks = length // 16
     for b in range(blocks):
         at = start + 16 * b
-        k1 = _word(data, at, 8)
-        k2 = _word(data, at + 8, 8)
-        k1 *= _C1
-        k1 = _rotl(k1, 31)
-        k1 *= _C2
-        h1 ^= k1
+        h1 ^= _mix(_word(data, at, 8), _C1, _C2, 31)
         h1 = _rotl(h1, 27)
         h1 += h2
         h1 = h1 * _M5 + _N1
-        k2 *= _C2
-        k2 = _rotl(k2, 33)
-        k2 *= _C1
-        h2 ^= k2
+        h2 ^= _mix(_word(data, at + 8, 8), _C2, _C1, 33)
         h2 = _rotl(h2, 31)
         h2 += h1
         h2 = h2 * _M5 + _N2
     tail = start + 16 * blocks
     rest = length & 15
     if rest > 8:
-        k2 = _word(data, tail + 8, rest - 8)
-        k2 *= _C2
-        k2 = _rotl(k2, 33)
-        k2 *= _C1
-        h2 ^= k2
+        h2 ^= _mix(_word(data, tail + 8, rest - 8), _C2, _C1, 33)
     if rest > 0:
-        k1 = _word(data, tail, min(rest, 8))
-        k1 *= _C1
-        k1 = _rotl(k1, 31)
-        k1 *= _C2
-        h1 ^= k1
+        h1 ^= _mix(_word(data, tail, min(rest, 8)), _C1, _C2, 31)
     h1 ^= np.uint64(length)
     h2 ^= np.uint64(length)
     h1 += h2
@@ -198,23 +187,23 @@ def parse_number(data: np.ndarray, start: int, end: int) -> tuple[float, bool]:
     mantissa = np.uint64(0)
     significant = 0
     exponent = 0
-    while i < end and 48 <= data[i] <= 57:
-        if mantissa != 0 or data[i] != 48:
+    point = False
+    while i < end:
+        c = data[i]
+        if c == 46 and not point:  # the decimal point (classify saw digits on both sides)
+            point = True
+            i += 1
+            continue
+        if c < 48 or c > 57:
+            break
+        if mantissa != 0 or c != 48:
             significant += 1
             if significant > 15:
                 return np.nan, False
-            mantissa = mantissa * np.uint64(10) + np.uint64(data[i] - 48)
-        i += 1
-    if i < end and data[i] == 46:
-        i += 1
-        while i < end and 48 <= data[i] <= 57:
-            if mantissa != 0 or data[i] != 48:
-                significant += 1
-                if significant > 15:
-                    return np.nan, False
-                mantissa = mantissa * np.uint64(10) + np.uint64(data[i] - 48)
+            mantissa = mantissa * np.uint64(10) + np.uint64(c - 48)
+        if point:
             exponent -= 1
-            i += 1
+        i += 1
     if i < end and (data[i] == 69 or data[i] == 101):
         i += 1
         sign = 1

@@ -37,14 +37,13 @@ def timestamp_sql(m: str) -> str:
     def num(name: str, default: str = "0") -> str:
         return f"coalesce(nullif({m}.{name}, '')::BIGINT, {default})"
 
-    dated = f"{m}.y <> ''"
-    year = f"CASE WHEN {dated} THEN {num('y')} ELSE year(current_date) END"
-    month = f"CASE WHEN {dated} THEN {num('mo', '1')} ELSE month(current_date) END"
-    day = f"CASE WHEN {dated} THEN {num('d', '1')} ELSE day(current_date) END"
-    hour = f"CASE WHEN {dated} THEN {num('h')} ELSE {num('h2')} END"
-    minute = f"CASE WHEN {dated} THEN {num('mi')} ELSE {num('mi2')} END"
-    second = f"CASE WHEN {dated} THEN {num('s')} ELSE {num('s2')} END"
-    fraction = f"CASE WHEN {dated} THEN {m}.f ELSE {m}.f2 END"
+    def either(dated: str, undated: str) -> str:  # a part of a dated text, else of a time-only one
+        return f"CASE WHEN {m}.y <> '' THEN {dated} ELSE {undated} END"
+
+    year, month, day = (either(num(g, d), f"{f}(current_date)") for g, d, f in
+                        (("y", "0", "year"), ("mo", "1", "month"), ("d", "1", "day")))
+    hour, minute, second = (either(num(g), num(f"{g}2")) for g in ("h", "mi", "s"))
+    fraction = either(f"{m}.f", f"{m}.f2")
     micros = f"coalesce(nullif(rpad(left({fraction}, 6), 6, '0'), '')::BIGINT, 0)"
     local = (f"TRY(make_timestamp({year}, {month}, {day}, {hour}, {minute}, 0) "
              f"+ to_microseconds({second} * 1000000 + {micros}))")

@@ -25,6 +25,7 @@ from monitor_service.core.profile import DatasetProfile
 from monitor_service.duckdb.profiler import ProfileBuilder
 from monitor_service.duckdb.timestamps import NO_TIME
 from monitor_service.errors import EmptyInputError
+from monitor_service.quarantine import CountRow, decide
 from monitor_service.runner.common import ReadCounts
 from monitor_service.spark.records import MAX_SAMPLE_CHARS
 from monitor_service.spark.sources import hour_of
@@ -35,6 +36,7 @@ REASONS = ("", "invalid_utf8", "malformed_json", "missing_capture_data", "unsupp
            "malformed_payload", "record_count_mismatch", "line_too_long", "duplicate_key")
 REASON_CODE = {name: i for i, name in enumerate(REASONS)}
 IN, OUT, INVALID, NA = 0, 1, 2, 3
+_STATES = {IN: "in", OUT: "out", INVALID: "invalid", NA: "n/a"}
 ABSENT = -2  # a side's field count when the side is absent (Spark's null)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -229,38 +231,15 @@ class WindowReader:
     # --- the end -----------------------------------------------------------------------------------
     def finish(self, quarantine_dir: str | None, described: str,
                categorical: set[str] | None = None) -> tuple[ReadCounts, DatasetProfile]:
-        rows = [{"error": REASONS[e] or None, "in_count": _count(i), "out_count": _count(o), "state": s, "count": n}
-                for (e, i, o, s), n in self.counts.items()]
-        expected_in = _expected(rows, "in_count", self.input_names)
-        expected_out = _expected(rows, "out_count", self.output_names)
-
-        def reason_of(row: dict[str, Any]) -> str | None:
-            if row["error"] is not None:
-                return str(row["error"])
-            if row["state"] == INVALID:
-                return "invalid_inference_time"
-            for side, expected in (("in_count", expected_in), ("out_count", expected_out)):
-                value = row[side]
-                if expected is not None and value is not None and value >= 0 and value != expected:
-                    return "field_count_mismatch"
-            return None
-
-        quarantined: Counter[str] = Counter()
-        valid = outside = total = 0
-        for row in sorted(rows, key=lambda r: (-r["count"], str(r))):
-            total += row["count"]
-            reason = reason_of(row)
-            if row["state"] == OUT:
-                outside += row["count"]
-            elif reason:
-                quarantined[reason] += row["count"]
-            else:
-                valid += row["count"]
+        rows = [CountRow(REASONS[e] or None, _count(i), _count(o), _STATES[st], n)
+                for (e, i, o, st), n in sorted(self.counts.items())]
+        decision = decide(rows, self.input_names, self.output_names)
+        expected_in, expected_out = decision.expected_in, decision.expected_out
+        quarantined, valid = decision.quarantined, decision.valid
         merged = ProfileBuilder(self.domains)
         bad_signatures = []
         for (in_n, out_n), builder in sorted(self.groups.items()):
-            row = {"error": None, "state": IN, "in_count": _count(in_n), "out_count": _count(out_n)}
-            if reason_of(row) is None:
+            if decision.reason(None, "in", _count(in_n), _count(out_n)) is None:
                 merged.merge(builder)
             else:
                 bad_signatures.append((in_n, out_n))
@@ -271,7 +250,7 @@ class WindowReader:
         elif quarantine_dir:
             for name in ("counts.json", "samples.jsonl"):
                 io.remove(io.join(quarantine_dir, name))
-        counts = ReadCounts(records_read=total, records_valid=valid, outside_window=outside,
+        counts = ReadCounts(records_read=decision.total, records_valid=valid, outside_window=decision.outside,
                             quarantined=dict(quarantined), quarantine_files=files)
         if valid == 0:
             error = EmptyInputError(counts.empty_reason(described, self.spec))
@@ -368,20 +347,6 @@ def _sample_doc(reason: str, raw: dict[str, Any], expected_in: int | None, expec
                             f"output has {raw['out_count']} fields (expected {expected_out})")
         sample["values"] = list(raw["values"] or [])
     return sample
-
-
-def _expected(rows: list[dict[str, Any]], column: str, names: list[str] | None) -> int | None:
-    """`_expected_count`: the configured names' count, else the most common count in the window."""
-    if names:
-        return len(names)
-    counts: Counter[int] = Counter()
-    for row in rows:
-        value = row[column]
-        if row["error"] is None and row["state"] != OUT and value is not None and value >= 0:
-            counts[value] += row["count"]
-    if not counts:
-        return None
-    return max(counts.items(), key=lambda item: (item[1], -item[0]))[0]
 
 
 def _name(names: list[str] | None, i: int, index: int) -> str:

@@ -90,23 +90,35 @@ def record_read(summary: RunSummary, read: ReadResult | ReadCounts) -> None:
 def read_records(
     spark: SparkSession, spec: InputSpec, output_dir: str, summary: RunSummary, progress: Progress
 ) -> ReadResult:
-    from monitor_service.errors import EmptyInputError
     from monitor_service.spark.reader import read_input
 
     progress(f"reading {spec.format} input {spec.path}")
-    try:
+    with counts_on_empty(summary):
         read = read_input(spark, spec, io.join(output_dir, "quarantine"))
+    report_read(summary, read, progress)
+    return read
+
+
+@contextmanager
+def counts_on_empty(summary: RunSummary) -> Iterator[None]:
+    """An input with nothing valid still reports what was read (the error carries the counts)."""
+    from monitor_service.errors import EmptyInputError
+
+    try:
+        yield
     except EmptyInputError as exc:
         counts = getattr(exc, "read", None)
         if counts is not None:
             record_read(summary, counts)
         raise
+
+
+def report_read(summary: RunSummary, read: ReadResult | ReadCounts, progress: Progress) -> None:
     record_read(summary, read)
     progress(
         f"read {read.records_read} records: {read.records_valid} valid, "
         f"{read.quarantined_total} quarantined, {read.outside_window} outside the window"
     )
-    return read
 
 
 @contextmanager

@@ -9,12 +9,12 @@ offending lines to `{output}/quarantine/`, and hand back only the good records i
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from monitor_service import io
 from monitor_service.errors import EmptyInputError
+from monitor_service.quarantine import CountRow, decide
 from monitor_service.specs import InputSpec
 
 if TYPE_CHECKING:
@@ -49,18 +49,6 @@ class ReadResult:
             import shutil
 
             shutil.rmtree(self.staging_dir, ignore_errors=True)
-
-
-def _expected_count(summary: list[Any], column: str, names: list[str] | None) -> int | None:
-    """Field count a positional side must have: the configured names, else the most common count."""
-    if names:
-        return len(names)
-    counts: Counter[int] = Counter()
-    for row in summary:
-        value = row[column]
-        if row["error"] is None and row["window_state"] != "out" and value is not None and value >= 0:
-            counts[value] += row["count"]
-    return counts.most_common(1)[0][0] if counts else None
 
 
 def finalize_records(
@@ -108,31 +96,10 @@ def finalize_records(
     summary = [r.asDict() for r in rows.groupBy("error", "in_count", "out_count", "window_state").count().collect()]
     in_names = input_names if input_names is not None else spec.dataset_config.input.names
     out_names = output_names if output_names is not None else spec.dataset_config.output.names
-    expected_in = _expected_count(summary, "in_count", in_names)
-    expected_out = _expected_count(summary, "out_count", out_names)
-
-    def reason_of(row: dict[str, Any]) -> str | None:
-        if row["error"] is not None:
-            return str(row["error"])
-        if row["window_state"] == "invalid":
-            return "invalid_inference_time"
-        for side, expected in (("in_count", expected_in), ("out_count", expected_out)):
-            value = row[side]
-            if expected is not None and value is not None and value >= 0 and value != expected:
-                return "field_count_mismatch"
-        return None
-
-    quarantined: Counter[str] = Counter()
-    valid = outside = total = 0
-    for row in summary:
-        total += row["count"]
-        reason = reason_of(row)
-        if row["window_state"] == "out":
-            outside += row["count"]
-        elif reason:
-            quarantined[reason] += row["count"]
-        else:
-            valid += row["count"]
+    decision = decide([CountRow(r["error"], r["in_count"], r["out_count"], r["window_state"], r["count"])
+                       for r in summary], in_names, out_names)
+    expected_in, expected_out = decision.expected_in, decision.expected_out
+    quarantined, valid, outside, total = decision.quarantined, decision.valid, decision.outside, decision.total
 
     reason_col = F.coalesce(
         F.col("error"),
@@ -143,7 +110,7 @@ def finalize_records(
     rows = rows.withColumn("reason", F.when(F.col("window_state") != "out", reason_col))
     files: list[str] = []
     if quarantined and quarantine_dir:
-        files = _write_quarantine(rows, quarantine_dir, dict(quarantined), spec, expected_in, expected_out)
+        files = _write_quarantine(rows, quarantine_dir, quarantined, spec, expected_in, expected_out)
     elif quarantine_dir:  # a re-run into the same folder must not leave an earlier run's samples
         for name in ("counts.json", "samples.jsonl"):
             io.remove(io.join(quarantine_dir, name))

@@ -183,14 +183,14 @@ def test_a_cancelled_run_stops(tmp_path: Path) -> None:
 
 def test_duckdb_cli_run_starts_no_jvm(tmp_path: Path, fixtures_dir: Path) -> None:
     out = tmp_path / "out"
+    capture = str(fixtures_dir / "capture_endpoint_csv_xgb_churn.jsonl")
     code = (
         "import json, sys, psutil\n"
         "from monitor_service.cli.main import main\n"
-        f"rc = main(['baseline', '--engine', 'duckdb', '--input', {str(fixtures_dir / 'capture_endpoint_csv_xgb_churn.jsonl')!r},"
-        f" '--output', {str(out)!r}])\n"
+        f"rc = main(['baseline', '--engine', 'duckdb', '--input', {capture!r}, '--output', {str(out)!r}])\n"
         "kids = [p.name() for p in psutil.Process().children(recursive=True)]\n"
-        "print(json.dumps({'rc': rc, 'pyspark': sorted(m for m in sys.modules if m.split('.')[0] in ('pyspark', 'py4j')),"
-        " 'children': kids}))\n"
+        "jvm = sorted(m for m in sys.modules if m.split('.')[0] in ('pyspark', 'py4j'))\n"
+        "print(json.dumps({'rc': rc, 'pyspark': jvm, 'children': kids}))\n"
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=300)
     assert proc.returncode == 0, proc.stderr

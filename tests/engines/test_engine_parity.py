@@ -19,13 +19,13 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "spark"))
 
-from capture_builders import capture_dict, csv_capture, side  # noqa: E402
-from test_bad_input import WINDOW, build_bad_file  # noqa: E402
+from capture_builders import capture_dict, csv_capture, side
+from test_bad_input import WINDOW, build_bad_file
 
-from demo.model_quality_data import write_late_label_files  # noqa: E402
-from demo.synthetic import CaptureShape, write_capture_hour  # noqa: E402
-from monitor_service.specs import DatasetConfig, InputSpec, SideConfig, Window  # noqa: E402
-from tests.engines.parity import analyses, assert_same_runs, baselines  # noqa: E402
+from demo.model_quality_data import write_late_label_files
+from demo.synthetic import CaptureShape, write_capture_hour
+from monitor_service.specs import DatasetConfig, InputSpec, SideConfig, Window
+from tests.engines.parity import analyses, assert_same_runs, baselines
 
 pytestmark = pytest.mark.spark
 
@@ -87,7 +87,8 @@ def test_json_payload_shapes(spark: Any, tmp_path: Path) -> None:
                              ' "f": null, "g": -0.0, "h": 12345678901234567890123}'), _json('{"p": 0.10}')),
         _line("lists", _json("[[13, 14], [15, 16]]"), _json("[0.6, 0.7]")),
         _line("instances", _json('{"instances": [[17, 18]]}'), _json('{"predictions": [0.8]}')),
-        _line("jsonl", _json("[19, 20]\n[21, 22]", "application/jsonlines"), _json("0.9\n1.0", "application/jsonlines")),
+        _line("jsonl", _json("[19, 20]\n[21, 22]", "application/jsonlines"),
+              _json("0.9\n1.0", "application/jsonlines")),
         _line("columnar", _json('{"a": [1.5, 2], "b": [3, 4]}'), _json("[0.1, 0.2]")),
         _line("columnar-b64", side(b64, "text/html", "BASE64"), _json("[0.1, 0.2]")),
         _line("deep", _json('{"a": {"b": {"c": {"d": {"e": {"f": 1}}}}}}'), _json("0.1")),

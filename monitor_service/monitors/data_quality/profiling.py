@@ -11,8 +11,8 @@ from typing import Any
 
 from monitor_service import io
 from monitor_service.core.profile import DatasetProfile
-from monitor_service.errors import ConfigError, EmptyInputError
-from monitor_service.runner.common import Progress, read_records, record_read
+from monitor_service.errors import ConfigError
+from monitor_service.runner.common import Progress, counts_on_empty, read_records, report_read
 from monitor_service.runner.summary import RunSummary
 from monitor_service.specs import InputSpec
 
@@ -46,15 +46,8 @@ def _duckdb(spec: InputSpec, output_dir: str, summary: RunSummary, progress: Pro
     from monitor_service.duckdb.reader import profile_input as duckdb_profile
 
     progress(f"reading and profiling {spec.format} input {spec.path} (DuckDB)")
-    try:
+    with counts_on_empty(summary):
         counts, profile = duckdb_profile(spec, io.join(output_dir, "quarantine"), domains=domains,
                                          categorical=categorical)
-    except EmptyInputError as exc:
-        read = getattr(exc, "read", None)
-        if read is not None:
-            record_read(summary, read)
-        raise
-    record_read(summary, counts)
-    progress(f"read {counts.records_read} records: {counts.records_valid} valid, "
-             f"{counts.quarantined_total} quarantined, {counts.outside_window} outside the window")
+    report_read(summary, counts, progress)
     return profile
