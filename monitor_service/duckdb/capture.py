@@ -16,31 +16,48 @@ from monitor_service.duckdb.timestamps import NO_TIME, timestamps
 from monitor_service.duckdb.window import ABSENT, REASON_CODE, RecordBatch, ValuePart
 from monitor_service.specs import DatasetConfig
 
+LINE_SCHEMA = pa.schema([("file_index", pa.int32()), ("line_no", pa.int64()), ("raw", pa.large_binary())])
+STREAM_ROWS = 8192  # lines per Arrow batch DuckDB pulls (and per batch of results)
+
 
 class CaptureDecoder:
-    """Decodes line batches of capture files with one DuckDB connection."""
+    """Capture lines to record batches: ONE DuckDB query streams over every line of every file.
+
+    One query (rather than one per block of lines) keeps DuckDB's per-query cost out of the
+    loop; its scan pulls line batches from `lines` as it needs them, and its results come back
+    as Arrow batches of `STREAM_ROWS` lines, decoded here as they arrive.
+    """
 
     def __init__(self, con: Any, config: DatasetConfig) -> None:
         self.con = con
         self.config = config
-        self.sql = envelope_query(config, "_lines")
+        self.sql = envelope_query(config, "_stream")
 
-    def decode(self, batch: LineBatch) -> Iterator[RecordBatch]:
-        lines = pa.table({"line_no": batch.line_numbers, "raw": batch.lines})
-        # several record batches, so that DuckDB parses them on all its threads
-        self.con.register("_lines", pa.Table.from_batches(lines.to_batches(max_chunksize=4096)))
+    def decode_stream(self, lines: Iterator[LineBatch]) -> Iterator[RecordBatch]:
+        def arrow_batches() -> Iterator[pa.RecordBatch]:
+            for batch in lines:
+                table = pa.table({"file_index": pa.array(np.full(len(batch), batch.file_index, np.int32)),
+                                  "line_no": batch.line_numbers, "raw": batch.lines}, schema=LINE_SCHEMA)
+                yield from table.to_batches(max_chunksize=STREAM_ROWS)
+
+        self.con.register("_stream", pa.RecordBatchReader.from_batches(LINE_SCHEMA, arrow_batches()))
         try:
-            rows = self.con.sql(self.sql).to_arrow_table().combine_chunks()
+            for result in self.con.sql(self.sql).to_arrow_reader(STREAM_ROWS):
+                rows = pa.Table.from_batches([result])
+                files = rows.column("file_index").to_numpy()
+                for file_index in np.unique(files).tolist():
+                    part = rows if files[0] == files[-1] == file_index else rows.filter(pa.array(files == file_index))
+                    yield from self._decode(int(file_index), part.combine_chunks())
         finally:
-            self.con.unregister("_lines")
-        order = np.argsort(rows.column("line_no").to_numpy(), kind="stable")
-        if not np.array_equal(order, np.arange(len(order))):
-            rows = rows.take(pa.array(order))
+            self.con.unregister("_stream")
+
+    def _decode(self, file_index: int, rows: pa.Table) -> Iterator[RecordBatch]:
         sides = split_sides(rows, self.config)
+        raw = rows.column("raw").combine_chunks()
         if sides.fast.any():
-            yield self._fast(batch.file_index, rows, sides, batch.lines)
+            yield self._fast(file_index, rows, sides, raw)
         if not sides.fast.all():
-            yield self._others(batch, rows, ~sides.fast)
+            yield self._others(file_index, rows, ~sides.fast, raw)
 
     def _fast(self, file_index: int, rows: pa.Table, sides: Sides, raw: pa.Array) -> RecordBatch:
         """Fast lines: error lines as one row each, the others as their records (one part per side)."""
@@ -52,14 +69,13 @@ class CaptureDecoder:
         record_index = (np.arange(len(parent)) - np.repeat(first, per_line)).astype(np.int32)
         parts, counts = [], {}
         for side in ("in", "out"):
-            present, lists = sides.sides[side]
-            records = pc.list_flatten(pc.filter(lists, pa.array(fast)))
-            here = present[parent]
+            found = sides.sides[side]
+            here = found.present[parent]
             lengths = np.zeros(len(parent), np.int64)
-            lengths[here] = pc.list_value_length(records).to_numpy(zero_copy_only=False)
+            lengths[here] = np.diff(found.offsets)
             offsets = np.zeros(len(parent) + 1, np.int64)
             np.cumsum(lengths, out=offsets[1:])
-            parts.append(ValuePart(offsets, pc.list_flatten(records), side=side))
+            parts.append(ValuePart(offsets, found.values, side=side))
             counts[side] = np.where(here, lengths, ABSENT).astype(np.int32)
         error_codes = np.array([REASON_CODE[e] if e else 0 for e in sides.error], np.int8)
         take = pa.array(parent)
@@ -75,11 +91,11 @@ class CaptureDecoder:
             inference_time=pc.take(rows.column("inference_time").combine_chunks(), take),
             line=pc.take(pa.array(texts, pa.large_string()), take), parts=parts)
 
-    def _others(self, batch: LineBatch, rows: pa.Table, others: np.ndarray) -> RecordBatch:
+    def _others(self, file_index: int, rows: pa.Table, others: np.ndarray, raw: pa.Array) -> RecordBatch:
         """Lines for the general path (decoded in Python) and lines that are not valid UTF-8."""
         picked = np.flatnonzero(others)
         states = pc.take(rows.column("state").combine_chunks(), pa.array(picked)).to_pylist()
-        raws = pc.take(batch.lines, pa.array(picked)).to_pylist()
+        raws = pc.take(raw, pa.array(picked)).to_pylist()
         line_numbers = rows.column("line_no").to_numpy()[picked].tolist()
         out = _Builder()
         for state, raw, line_no in zip(states, raws, line_numbers, strict=True):
@@ -88,7 +104,7 @@ class CaptureDecoder:
                 continue
             text = raw.decode("utf-8")
             out.line(line_no, text, capture_line(text, self.config))
-        return out.build(self.con, batch.file_index)
+        return out.build(self.con, file_index)
 
 
 class _Builder:
@@ -148,8 +164,8 @@ class _Builder:
             in_count=np.asarray(self.in_count, np.int32), out_count=np.asarray(self.out_count, np.int32),
             time_us=time_us, event_id=pa.array(self.event_id, pa.large_string()), inference_time=raw_times,
             line=pa.array(self.line_text, pa.large_string()),
-            parts=[ValuePart(offsets, pa.array(self.values, pa.large_string()),
-                             names=pa.array(self.names, pa.large_string()))])
+            parts=[ValuePart.strings(offsets, pa.array(self.values, pa.large_string()),
+                                     names=pa.array(self.names, pa.large_string()))])
 
 
 def _absent(count: int | None) -> int:

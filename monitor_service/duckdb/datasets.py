@@ -97,7 +97,7 @@ class CsvDecoder:
             file_index=file_index, line_no=rows.column("line_no").to_numpy(), record_index=np.zeros(n, np.int32),
             error=np.zeros(n, np.int8), in_count=lengths.astype(np.int32), out_count=np.full(n, ABSENT, np.int32),
             time_us=np.full(n, NO_TIME, np.int64), event_id=nulls, inference_time=nulls, line=nulls,
-            parts=[ValuePart(offsets, pc.list_flatten(vals), side="in")])
+            parts=[ValuePart.strings(offsets, pc.list_flatten(vals), side="in")])
 
 
 def _list_text(column: pa.ChunkedArray) -> pa.Array:
@@ -241,7 +241,7 @@ def _wide_batch(file_index: int, first_row: int, leaves: list[tuple[str, pa.Arra
         record_index=np.zeros(n, np.int32), error=np.zeros(n, np.int8), in_count=np.full(n, -1, np.int32),
         out_count=np.full(n, ABSENT, np.int32), time_us=np.full(n, NO_TIME, np.int64), event_id=nulls,
         inference_time=nulls, line=nulls,
-        parts=[ValuePart(np.arange(n + 1, dtype=np.int64) * width, values, names=names)])
+        parts=[ValuePart.strings(np.arange(n + 1, dtype=np.int64) * width, values, names=names)])
 
 
 def _name(names: list[str] | None, i: int) -> str:

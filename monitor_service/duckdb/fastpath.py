@@ -21,6 +21,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from monitor_service.duckdb import kernels as K
+from monitor_service.duckdb.profiler import Spans
 from monitor_service.duckdb.timestamps import time_parts_sql, timestamp_sql
 from monitor_service.specs import DatasetConfig
 
@@ -63,7 +65,8 @@ def _canonical_time(column: str) -> str:
 
 
 def envelope_query(config: DatasetConfig, table: str) -> str:
-    """One row per line: `state` (NULL: read here; 'bad_utf8'; 'general') and the envelope's fields."""
+    """One row per line of `table` (file_index, line_no, raw): `state` (NULL: read here; 'bad_utf8';
+    'general'), the envelope's fields and the line itself (for the general path and samples)."""
     out_side = "e.captureData.endpointOutput" if config.capture_output else "NULL"
     side_columns = []
     for prefix, struct in (("i", "i"), ("o", "o")):
@@ -71,13 +74,13 @@ def envelope_query(config: DatasetConfig, table: str) -> str:
         side_columns += [f"{struct}.{f} AS {prefix}_{f}" for f in ("observedContentType", "data", "encoding")]
     return f"""
 WITH decoded AS (
-  SELECT line_no, TRY(decode(raw)) AS line FROM {table}
+  SELECT file_index, line_no, raw, TRY(decode(raw)) AS line FROM {table}
 ), parsed AS (
-  SELECT line_no, line,
+  SELECT file_index, line_no, raw, line,
     CASE WHEN starts_with(ltrim(line, E' \\t\\n\\r'), '{{') THEN TRY(from_json(line, '{CAPTURE_STRUCTURE}')) END AS e
   FROM decoded
 ), typed AS (
-  SELECT line_no, line IS NULL AS bad_utf8, e,
+  SELECT file_index, line_no, raw, line IS NULL AS bad_utf8, e,
     CASE WHEN e IS NOT NULL AND ({_suspicious()}) THEN json_type(line, {_TYPE_PATHS}) END AS t,
     CASE WHEN NOT {_canonical_time("e.eventMetadata.inferenceTime")} THEN
       {time_parts_sql("e.eventMetadata.inferenceTime")} END AS tm
@@ -86,7 +89,7 @@ WITH decoded AS (
   SELECT *, coalesce(e.captureData.endpointInput, e.captureData.batchTransformOutput) AS i, {out_side} AS o
   FROM typed
 )
-SELECT line_no,
+SELECT file_index, line_no, raw,
   CASE WHEN bad_utf8 THEN 'bad_utf8' WHEN e IS NULL OR (t IS NOT NULL AND NOT ({_types_ok()})) THEN 'general' END
     AS state,
   e.captureData IS NOT NULL AS has_capture,
@@ -100,13 +103,23 @@ FROM sides
 
 
 @dataclass
+class SideRecords:
+    """One side of the kept lines: `present` per line; for the kept lines where it is present, in
+    line order, their records' values (`values`, record r holding `offsets[r]:offsets[r + 1]`)."""
+
+    present: np.ndarray
+    offsets: np.ndarray
+    values: Spans
+
+
+@dataclass
 class Sides:
     """What `split_sides` decided for each line of a batch (numpy masks over the lines)."""
 
-    fast: np.ndarray       # decided here (with an error, or with records)
+    fast: np.ndarray         # decided here (with an error, or with records)
     error: list[str | None]  # per line: the quarantine reason of fast lines (None: none / not fast)
-    records: np.ndarray    # per line: records of fast lines without error (0 otherwise)
-    sides: dict[str, tuple[np.ndarray, pa.ListArray]]  # side -> (present per line, records of the fast lines)
+    records: np.ndarray      # per line: records of fast lines without error (0 otherwise)
+    sides: dict[str, SideRecords]
 
 
 def _masked(array: pa.Array, mask: np.ndarray) -> np.ndarray:
@@ -119,16 +132,15 @@ def split_sides(rows: pa.Table, config: DatasetConfig) -> Sides:
     usable = np.asarray(pc.is_null(rows.column("state")).to_numpy(zero_copy_only=False), bool)
     has_capture = _masked(rows.column("has_capture").combine_chunks(), usable)
     error: list[str | None] = [None] * n
-    decided = np.zeros(n, bool)
     side_error: dict[str, np.ndarray] = {}
     side_ok: dict[str, np.ndarray] = {}
     present: dict[str, np.ndarray] = {}
+    data = {side: rows.column(f"{side}_data").combine_chunks() for side in ("i", "o")}
     for side in ("i", "o"):
         here = _masked(rows.column(f"{side}_present").combine_chunks(), usable)
         present[side] = here
-        data = rows.column(f"{side}_data").combine_chunks()
         encoding = pc.utf8_upper(rows.column(f"{side}_encoding").combine_chunks())
-        no_data = here & np.asarray(data.is_null().to_numpy(zero_copy_only=False), bool)
+        no_data = here & np.asarray(data[side].is_null().to_numpy(zero_copy_only=False), bool)
         known = np.asarray(pc.fill_null(pc.is_in(encoding, pa.array(["CSV", "JSON", "BASE64"])),
                                         False).to_numpy(zero_copy_only=False), bool)
         unsupported = here & ~no_data & ~known
@@ -136,21 +148,22 @@ def split_sides(rows: pa.Table, config: DatasetConfig) -> Sides:
         ctype = pc.utf8_lower(rows.column(f"{side}_observedContentType").combine_chunks())
         says_csv = _masked(pc.match_substring(ctype, "csv"), plain)
         says_json = _masked(pc.match_substring(ctype, "json"), plain)
-        lead = pc.utf8_slice_codeunits(pc.utf8_ltrim(data, characters=" "), 0, 1)
-        sniffed_json = _masked(pc.is_in(lead, pa.array(["{", "["])), plain)
-        quoted = _masked(pc.match_substring(data, '"'), plain)
+        sniffed_json = _masked(pc.match_substring_regex(data[side], r"^ *[\[{]"), plain)
+        quoted = _masked(pc.match_substring(data[side], '"'), plain)
         csv = plain & (says_csv | (~says_json & ~sniffed_json)) & ~quoted
         side_error[side] = np.where(no_data, 1, np.where(unsupported, 2, 0))
         side_ok[side] = ~here | csv
-        decided |= no_data | unsupported
     missing = usable & (~has_capture | (~present["i"] & ~present["o"]))
     # Spark's order: capture data, then the input side's error, then the output side's.
     first_error = np.where(side_error["i"] != 0, side_error["i"], side_error["o"])
     erred = usable & (missing | (first_error != 0))
     fast_plain = usable & ~erred & side_ok["i"] & side_ok["o"]
-    splits = {side: _csv_records(rows.column(f"{side}_data").combine_chunks(), present[side] & fast_plain,
-                                 config.csv_delimiter) for side in ("i", "o")}
-    counts = {side: np.where(present[side] & fast_plain, splits[side][1], -1) for side in ("i", "o")}
+    delimiter = config.csv_delimiter.encode("utf-8")
+    if len(delimiter) != 1:  # a delimiter of several bytes: every CSV side goes the general way
+        fast_plain &= ~present["i"] & ~present["o"]
+    splits = {side: _Split(data[side], present[side] & fast_plain, delimiter[0] if len(delimiter) == 1 else 0)
+              for side in ("i", "o")}
+    counts = {side: np.where(present[side] & fast_plain, splits[side].per_payload, -1) for side in ("i", "o")}
     mismatch = fast_plain & (counts["i"] >= 0) & (counts["o"] >= 0) & (counts["i"] != counts["o"])
     records = np.where(fast_plain & ~mismatch, np.maximum(counts["i"], counts["o"]), 0)
     phantom = fast_plain & ~mismatch & (records <= 0)  # Spark's two empty pairs: the general path's
@@ -160,44 +173,31 @@ def split_sides(rows: pa.Table, config: DatasetConfig) -> Sides:
         error[i] = "missing_capture_data" if missing[i] else reasons[int(first_error[i])]
     for i in np.flatnonzero(mismatch).tolist():
         error[i] = "record_count_mismatch"
-    records = np.where(phantom, 0, records)
     keep = fast & ~erred & ~mismatch
-    return Sides(fast=fast, error=error, records=np.where(keep, records, 0),
-                 sides={"in": (present["i"] & keep, _only(splits["i"][0], present["i"] & keep)),
-                        "out": (present["o"] & keep, _only(splits["o"][0], present["o"] & keep))})
+    sides = {name: splits[side].kept(present[side] & keep) for name, side in (("in", "i"), ("out", "o"))}
+    return Sides(fast=fast, error=error, records=np.where(keep, records, 0), sides=sides)
 
 
-def _csv_records(data: pa.Array, lines: np.ndarray, delimiter: str) -> tuple[pa.ListArray, np.ndarray]:
-    """Per line: its CSV records (list of list of values, '' as null) and how many (`split_lines`)."""
-    picked = pc.filter(data, pa.array(lines))
-    if pc.any(pc.match_substring(picked, "\n")).as_py():
-        texts = pc.split_pattern_regex(picked, r"\r?\n")
-        flat = pc.list_flatten(texts)
-        parents = pc.list_parent_indices(texts).to_numpy(zero_copy_only=False)
-    else:  # one record per line (the common case): no split needed
-        flat, parents = picked, np.arange(len(picked))
-    keep = pc.not_equal(pc.utf8_trim(flat, characters=" "), "").to_numpy(zero_copy_only=False).astype(bool)
-    kept = pc.filter(flat, pa.array(keep)) if not keep.all() else flat
-    per_line = np.bincount(parents[keep], minlength=len(picked)).astype(np.int64)
-    values = pc.split_pattern(kept, delimiter)
-    flat_values = pc.list_flatten(values)
-    empty = pc.equal(flat_values, "")
-    nulled = pc.if_else(empty, pa.scalar(None, flat_values.type), flat_values)
-    records = pa.ListArray.from_arrays(values.offsets, nulled)
-    offsets = np.zeros(len(picked) + 1, np.int64)
-    np.cumsum(per_line, out=offsets[1:])
-    by_line = pa.LargeListArray.from_arrays(pa.array(offsets), records)
-    counts = np.full(len(data), -1, np.int64)
-    counts[lines] = per_line
-    return _spread(by_line, lines), counts
+class _Split:
+    """The CSV records of the picked payloads (`kernels.split_csv`), selectable by line."""
 
+    def __init__(self, data: pa.Array, picked: np.ndarray, delimiter: int) -> None:
+        whole = Spans.of(data)
+        self.data = whole.data
+        offsets = np.concatenate([whole.starts, whole.ends[-1:]]) if len(whole) else np.zeros(1, np.int64)
+        self.per_payload, self.per_record, self.starts, self.ends, self.valid = K.split_csv(
+            offsets, whole.data, picked, delimiter)
 
-def _spread(lists: pa.Array, lines: np.ndarray) -> pa.Array:
-    """Lists of the picked lines placed back at their lines (null elsewhere)."""
-    index = np.full(len(lines), -1, np.int64)
-    index[lines] = np.arange(int(lines.sum()))
-    return pc.take(lists, pa.array(index, mask=index < 0))
-
-
-def _only(lists: pa.Array, mask: np.ndarray) -> pa.Array:
-    return pc.if_else(pa.array(mask), lists, pa.scalar(None, lists.type))
+    def kept(self, lines: np.ndarray) -> SideRecords:
+        """The records of `lines` (a subset of the picked ones), in line order."""
+        record_at = np.concatenate([[0], np.cumsum(self.per_payload)])
+        value_at = np.concatenate([[0], np.cumsum(self.per_record)])
+        first, count = record_at[:-1][lines], self.per_payload[lines]
+        records = np.repeat(first - np.concatenate([[0], np.cumsum(count)[:-1]]), count) + np.arange(int(count.sum()))
+        lengths = self.per_record[records]
+        values = np.repeat(value_at[records] - np.concatenate([[0], np.cumsum(lengths)[:-1]]), lengths) + np.arange(
+            int(lengths.sum()))
+        offsets = np.zeros(len(records) + 1, np.int64)
+        np.cumsum(lengths, out=offsets[1:])
+        return SideRecords(lines, offsets, Spans(self.data, self.starts[values], self.ends[values],
+                                                 self.valid[values]))

@@ -232,13 +232,13 @@ def parse_number(data: np.ndarray, start: int, end: int) -> tuple[float, bool]:
 
 
 @njit(cache=True, nogil=True)
-def profile_values(offsets: np.ndarray, data: np.ndarray, valid: np.ndarray, cols: np.ndarray,
+def profile_values(starts: np.ndarray, ends: np.ndarray, data: np.ndarray, valid: np.ndarray, cols: np.ndarray,
                    types: np.ndarray, numbers: np.ndarray, slow: np.ndarray,
                    type_counts: np.ndarray, registers: np.ndarray,
                    table_keys: np.ndarray, table_counts: np.ndarray, distinct: np.ndarray,
                    overflow: np.ndarray, new_values: np.ndarray,
                    domain_keys: np.ndarray, domain_bounds: np.ndarray, domain_matches: np.ndarray) -> tuple[int, int]:
-    """Profile values `i` (bytes `data[offsets[i]:offsets[i+1]]`, column `cols[i]`).
+    """Profile values `i` (bytes `data[starts[i]:ends[i]]`, column `cols[i]`).
 
     Writes `types[i]` and `numbers[i]` (NaN unless numeric), lists values Python must parse in
     `slow` and values new to a column's table in `new_values` (pairs of column, value index);
@@ -255,8 +255,8 @@ def profile_values(offsets: np.ndarray, data: np.ndarray, valid: np.ndarray, col
             types[i] = UNKNOWN
             type_counts[c, UNKNOWN] += 1
             continue
-        start = offsets[i]
-        end = offsets[i + 1]
+        start = starts[i]
+        end = ends[i]
         t = classify(data, start, end)
         types[i] = t
         type_counts[c, t] += 1
@@ -309,19 +309,91 @@ def warm_up() -> None:
     array = np.frombuffer(b"1a", dtype=np.uint8)
     offsets = np.array([0, 1, 2], dtype=np.int64)
     n = 2
-    profile_values(offsets, array, np.ones(n, np.bool_), np.zeros(n, np.int32), np.empty(n, np.int8), np.empty(n),
+    profile_values(offsets[:-1], offsets[1:], array, np.ones(n, np.bool_), np.zeros(n, np.int32),
+                   np.empty(n, np.int8), np.empty(n),
                    np.empty(n, np.int64), np.zeros((1, 5), np.int64), np.zeros((1, HLL_SLOTS), np.uint8),
                    np.zeros((1, TABLE_SLOTS), np.uint64), np.zeros((1, TABLE_SLOTS), np.int64), np.zeros(1, np.int32),
                    np.zeros(1, np.bool_), np.zeros((n, 3), np.int64), np.zeros(0, np.uint64), np.zeros(2, np.int64),
                    np.zeros(1, np.int64))
-    hash_keys(offsets, array)
+    hash_keys(offsets[:-1], offsets[1:], array)
+    split_csv(offsets, array, np.ones(2, np.bool_), 44)
 
 
 @njit(cache=True)
-def hash_keys(offsets: np.ndarray, data: np.ndarray) -> np.ndarray:
+def hash_keys(starts: np.ndarray, ends: np.ndarray, data: np.ndarray) -> np.ndarray:
     """The table key (hash | 1) of each value, as `profile_values` computes it."""
-    out = np.empty(len(offsets) - 1, dtype=np.uint64)
+    out = np.empty(len(starts), dtype=np.uint64)
     for i in range(len(out)):
-        h1, _ = murmur3_x64_128(data, offsets[i], offsets[i + 1] - offsets[i], SEED)
+        h1, _ = murmur3_x64_128(data, starts[i], ends[i] - starts[i], SEED)
         out[i] = h1 | np.uint64(1)
     return out
+
+
+@njit(cache=True, inline="always")
+def _blank(data: np.ndarray, start: int, end: int) -> bool:
+    j = start
+    while j < end and data[j] == 32:
+        j += 1
+    return j == end
+
+
+@njit(cache=True, nogil=True)
+def split_csv(offsets: np.ndarray, data: np.ndarray, picked: np.ndarray, delimiter: int
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """CSV payloads `data[offsets[p]:offsets[p+1]]` of the `picked` payloads, split as Spark splits them.
+
+    Records are the payload's lines (`\\r?\\n` ends one, lines of spaces only are dropped) and
+    values the record's pieces between `delimiter` bytes (empty: null). Returns records per
+    payload (0 for payloads not picked), values per record, and each value's start, end and
+    validity.
+    """
+    n = len(offsets) - 1
+    per_payload = np.zeros(n, np.int64)
+    n_records = 0
+    n_values = 0
+    for p in range(n):
+        if not picked[p]:
+            continue
+        a = offsets[p]
+        b = offsets[p + 1]
+        line = a
+        for j in range(a, b + 1):
+            if j == b or data[j] == 10:
+                end = j - 1 if j > line and j < b and data[j - 1] == 13 else j
+                if not _blank(data, line, end):
+                    per_payload[p] += 1
+                    n_records += 1
+                    n_values += 1
+                    for q in range(line, end):
+                        if data[q] == delimiter:
+                            n_values += 1
+                line = j + 1
+    per_record = np.empty(n_records, np.int64)
+    starts = np.empty(n_values, np.int64)
+    ends = np.empty(n_values, np.int64)
+    valid = np.empty(n_values, np.bool_)
+    r = 0
+    v = 0
+    for p in range(n):
+        if not picked[p]:
+            continue
+        a = offsets[p]
+        b = offsets[p + 1]
+        line = a
+        for j in range(a, b + 1):
+            if j == b or data[j] == 10:
+                end = j - 1 if j > line and j < b and data[j - 1] == 13 else j
+                if not _blank(data, line, end):
+                    first = v
+                    field = line
+                    for q in range(line, end + 1):
+                        if q == end or data[q] == delimiter:
+                            starts[v] = field
+                            ends[v] = q
+                            valid[v] = q > field
+                            v += 1
+                            field = q + 1
+                    per_record[r] = v - first
+                    r += 1
+                line = j + 1
+    return per_payload, per_record, starts, ends, valid

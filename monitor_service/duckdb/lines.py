@@ -18,7 +18,7 @@ from typing import IO, Any
 import numpy as np
 import pyarrow as pa
 
-BLOCK_BYTES = 32 * 1024 * 1024
+BLOCK_BYTES = 16 * 1024 * 1024
 _LF, _CR = 10, 13
 
 

@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 import datasketches
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from monitor_service.core.hll import DEFAULT_LG_K, TARGET_TYPE
 from monitor_service.core.hll import estimate as hll_estimate
@@ -143,33 +142,28 @@ class ProfileBuilder:
         self._domain_bounds = bounds
 
     # --- values ----------------------------------------------------------------------------------
-    def add(self, values: pa.Array, cols: np.ndarray, uniform_width: int | None = None) -> None:
-        """Profile `values`; `cols[i]` is the column of value i (the caller counts `records`).
+    def add(self, spans: Spans, cols: np.ndarray, uniform_width: int | None = None) -> None:
+        """Profile the values `spans`; `cols[i]` is the column of value i (the caller counts records).
 
         With `uniform_width` n, value i belongs to record i // n and column cols[i % n] (the
         common case of one CSV shape), which lets numbers be split by column without a sort.
         """
-        if len(values) == 0:
+        n = len(spans)
+        if n == 0:
             return
-        offsets, data, valid = _buffers(values)
-        n = len(values)
         types = np.empty(n, np.int8)
         numbers = np.empty(n, np.float64)
         slow = np.empty(n, np.int64)
         room = int((K.TRACKED_DISTINCT - self.distinct[: len(self.columns)])[~self.overflow[: len(self.columns)]].sum())
         new_values = np.empty((min(n, room), 3), np.int64)
-        n_slow, n_new = K.profile_values(offsets, data, valid, cols, types, numbers, slow, self.type_counts,
-                                         self.registers, self.table_keys, self.table_counts, self.distinct,
-                                         self.overflow, new_values, self._domain_keys, self._domain_bounds,
-                                         self.domain_matches)
+        n_slow, n_new = K.profile_values(spans.starts, spans.ends, spans.data, spans.valid, cols, types, numbers,
+                                         slow, self.type_counts, self.registers, self.table_keys, self.table_counts,
+                                         self.distinct, self.overflow, new_values, self._domain_keys,
+                                         self._domain_bounds, self.domain_matches)
         if n_slow:
-            texts = pc.take(values, pa.array(slow[:n_slow])).to_pylist()
-            numbers[slow[:n_slow]] = [_java_parse(t) for t in texts]
-        if n_new:
-            picked = new_values[:n_new]
-            texts = pc.take(values, pa.array(picked[:, 1])).to_pylist()
-            for (c, _, slot), text in zip(picked.tolist(), texts, strict=True):
-                self.columns[c].values[slot] = text
+            numbers[slow[:n_slow]] = [_java_parse(spans.text(i) or "") for i in slow[:n_slow].tolist()]
+        for c, i, slot in new_values[:n_new].tolist():
+            self.columns[c].values[slot] = spans.text(i) or ""
         self._add_numbers(numbers, cols, uniform_width)
 
     def _add_numbers(self, numbers: np.ndarray, cols: np.ndarray, width: int | None) -> None:
@@ -306,21 +300,47 @@ def register_image(registers: np.ndarray) -> bytes:
     return header + body + registers.astype(np.uint8).tobytes()
 
 
-def _buffers(values: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Offsets (int64), data bytes and validity of a (large) string array, without copying data."""
-    if values.type != pa.large_string():
-        values = values.cast(pa.large_string())
-    bufs = values.buffers()
-    offsets = np.frombuffer(bufs[1], dtype=np.int64)[values.offset:values.offset + len(values) + 1]
-    data = np.frombuffer(bufs[2], dtype=np.uint8) if bufs[2] is not None else np.zeros(1, np.uint8)
-    valid = (values.is_valid().to_numpy(zero_copy_only=False) if values.null_count
-             else np.ones(len(values), np.bool_))
-    return offsets, data, valid
+@dataclass
+class Spans:
+    """Values as byte ranges of a buffer: value i is `data[starts[i]:ends[i]]`, null where not `valid`."""
+
+    data: np.ndarray
+    starts: np.ndarray
+    ends: np.ndarray
+    valid: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+    def text(self, i: int) -> str | None:
+        if not self.valid[i]:
+            return None
+        return bytes(self.data[int(self.starts[i]):int(self.ends[i])]).decode("utf-8")
+
+    def take(self, index: np.ndarray) -> Spans:
+        return Spans(self.data, self.starts[index], self.ends[index], self.valid[index])
+
+    def slice(self, lo: int, hi: int) -> Spans:
+        return Spans(self.data, self.starts[lo:hi], self.ends[lo:hi], self.valid[lo:hi])
+
+    @classmethod
+    def of(cls, values: pa.Array) -> Spans:
+        """The spans of a (large) string array, without copying its data."""
+        if isinstance(values, pa.ChunkedArray):
+            values = values.combine_chunks()
+        if values.type != pa.large_string():
+            values = values.cast(pa.large_string())
+        bufs = values.buffers()
+        offsets = np.frombuffer(bufs[1], dtype=np.int64)[values.offset:values.offset + len(values) + 1]
+        data = np.frombuffer(bufs[2], dtype=np.uint8) if bufs[2] is not None else np.zeros(1, np.uint8)
+        valid = (values.is_valid().to_numpy(zero_copy_only=False) if values.null_count
+                 else np.ones(len(values), np.bool_))
+        return cls(data, offsets[:-1], offsets[1:], valid)
 
 
 def _hash_keys(values: pa.Array) -> np.ndarray:
-    offsets, data, _ = _buffers(values)
-    return K.hash_keys(offsets, data)
+    spans = Spans.of(values)
+    return K.hash_keys(spans.starts, spans.ends, spans.data)
 
 
 def _java_parse(text: str) -> float:

@@ -9,10 +9,12 @@ two batches, which bounds memory whatever the input size.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import queue
 import threading
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from monitor_service.core.profile import DatasetProfile
@@ -20,7 +22,7 @@ from monitor_service.duckdb import kernels
 from monitor_service.duckdb.capture import CaptureDecoder
 from monitor_service.duckdb.connection import connect
 from monitor_service.duckdb.datasets import dataset_decoder
-from monitor_service.duckdb.lines import file_lines, open_input, source_name
+from monitor_service.duckdb.lines import LineBatch, file_lines, open_input, source_name
 from monitor_service.duckdb.window import RecordBatch, WindowReader
 from monitor_service.runner.cancel import RunCancelled, cancelled
 from monitor_service.runner.common import ReadCounts
@@ -29,6 +31,8 @@ from monitor_service.spark.sources import list_input
 from monitor_service.specs import InputSpec
 
 _DONE = object()
+# Line batches decoded at once (each on its own DuckDB cursor; DuckDB releases the GIL).
+DECODE_THREADS = 2
 
 
 def profile_input(spec: InputSpec, quarantine_dir: str | None, *, domains: dict[str, list[str]] | None = None,
@@ -45,27 +49,72 @@ def profile_input(spec: InputSpec, quarantine_dir: str | None, *, domains: dict[
     described = spec.path
     if listed.pruned_by_window:
         described += f" ({listed.pruned_by_window} hour folders outside the window skipped)"
-    with connect() as con:
-        batches = _background(_decoded(con, spec, listed, input_names))
+    with connect() as con, _Decoders(con, spec, input_names) as decoders:
+        batches = _background(decoders.decoded(listed))
         kernels.warm_up()  # while the first batch is read and decoded
         for batch in batches:
             window.add(batch)
     return window.finish(quarantine_dir, described, categorical)
 
 
-def _decoded(con: Any, spec: InputSpec, listed: Any, input_names: list[str] | None) -> Iterator[RecordBatch]:
-    if spec.format == "capture":
-        decoder: Any = CaptureDecoder(con, spec.dataset_config)
-    else:
-        decoder = dataset_decoder(con, spec, input_names)
-    if spec.format == "parquet":
+class _Decoders:
+    """Decoding on `DECODE_THREADS` threads, each with its own DuckDB cursor, results in input order."""
+
+    def __init__(self, con: Any, spec: InputSpec, input_names: list[str] | None) -> None:
+        self.con, self.spec, self.input_names = con, spec, input_names
+        self.local = threading.local()
+        self.cursors: list[Any] = []
+        self.lock = threading.Lock()
+        self.pool = ThreadPoolExecutor(DECODE_THREADS, thread_name_prefix="duckdb-decode")
+
+    def __enter__(self) -> _Decoders:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
+        for cursor in self.cursors:
+            cursor.close()
+
+    def _decoder(self) -> Any:
+        decoder = getattr(self.local, "decoder", None)
+        if decoder is None:
+            with self.lock:
+                cursor = self.con.cursor()
+                self.cursors.append(cursor)
+            if self.spec.format == "capture":
+                decoder = CaptureDecoder(cursor, self.spec.dataset_config)
+            else:
+                decoder = dataset_decoder(cursor, self.spec, self.input_names)
+            self.local.decoder = decoder
+        return decoder
+
+    def _decode(self, lines: LineBatch) -> list[RecordBatch]:
+        return list(self._decoder().decode(lines))
+
+    def decoded(self, listed: Any) -> Iterator[RecordBatch]:
+        if self.spec.format == "capture":
+            yield from self._decoder().decode_stream(_lines(listed))
+            return
+        if self.spec.format == "parquet":
+            decoder = self._decoder()
+            for index, path in enumerate(listed.files):
+                yield from decoder.decode_file(listed.fs, path, index)
+            return
+        pending: collections.deque[Future[list[RecordBatch]]] = collections.deque()
         for index, path in enumerate(listed.files):
-            yield from decoder.decode_file(listed.fs, path, index)
-        return
+            with open_input(listed.fs, path) as handle:
+                for lines in file_lines(handle, index):
+                    pending.append(self.pool.submit(self._decode, lines))
+                    while len(pending) > DECODE_THREADS:
+                        yield from pending.popleft().result()
+        while pending:
+            yield from pending.popleft().result()
+
+
+def _lines(listed: Any) -> Iterator[LineBatch]:
     for index, path in enumerate(listed.files):
         with open_input(listed.fs, path) as handle:
-            for lines in file_lines(handle, index):
-                yield from decoder.decode(lines)
+            yield from file_lines(handle, index)
 
 
 def _background(batches: Iterator[RecordBatch]) -> Iterator[RecordBatch]:

@@ -22,7 +22,7 @@ import pyarrow.compute as pc
 
 from monitor_service import io
 from monitor_service.core.profile import DatasetProfile
-from monitor_service.duckdb.profiler import ProfileBuilder
+from monitor_service.duckdb.profiler import ProfileBuilder, Spans
 from monitor_service.duckdb.timestamps import NO_TIME
 from monitor_service.errors import EmptyInputError
 from monitor_service.quarantine import CountRow, decide
@@ -43,19 +43,24 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 @dataclass
 class ValuePart:
-    """Values of the batch's records: record r holds `values[offsets[r]:offsets[r + 1]]`.
+    """Values of the batch's records: record r holds values `offsets[r]` to `offsets[r + 1]`.
 
     With `names`, each value is named; without, the part is one capture side ("in" / "out")
     of positional records, named by the record's signature as `name_fields` names them.
     """
 
     offsets: np.ndarray
-    values: pa.Array
+    values: Spans
     names: pa.Array | None = None
     side: str = "in"
 
     def of(self, r: int) -> tuple[int, int]:
         return int(self.offsets[r]), int(self.offsets[r + 1])
+
+    @classmethod
+    def strings(cls, offsets: np.ndarray, values: pa.Array, names: pa.Array | None = None,
+                side: str = "in") -> ValuePart:
+        return cls(offsets, Spans.of(values), names, side)
 
 
 @dataclass
@@ -175,7 +180,7 @@ class WindowReader:
             else:
                 self._named(builder, values, names, starts)
 
-    def _positional(self, builder: ProfileBuilder, key: tuple[int, int], side: str, values: pa.Array,
+    def _positional(self, builder: ProfileBuilder, key: tuple[int, int], side: str, values: Spans,
                     records: int) -> None:
         """Values of one side of positional records with signature `key`: the same width each."""
         in_n, out_n = max(key[0], 0), max(key[1], 0)
@@ -188,7 +193,7 @@ class WindowReader:
         cols = builder.column_ids(names, list(range(offset, offset + width)))
         builder.add(values, np.tile(cols, records), uniform_width=width)
 
-    def _named(self, builder: ProfileBuilder, values: pa.Array, names: pa.Array, starts: np.ndarray) -> None:
+    def _named(self, builder: ProfileBuilder, values: Spans, names: pa.Array, starts: np.ndarray) -> None:
         if len(values) == 0:
             return
         counts = np.diff(np.concatenate([starts, [len(values)]]))
@@ -220,7 +225,7 @@ class WindowReader:
         for part in batch.parts:
             lo, hi = part.of(i)
             sides.setdefault(part.side if part.names is None else "named", []).extend(
-                part.values.slice(lo, hi - lo).to_pylist())
+                part.values.text(i) for i in range(lo, hi))
         first, second = ("out", "in") if self.config.output_position == "START" else ("in", "out")
         values = sides.get("named", []) + sides.get(first, []) + sides.get(second, [])
         return {"source_file": self.sources[batch.file_index], "event_id": batch.event_id[i].as_py(),
@@ -319,19 +324,19 @@ def _tally(error: np.ndarray, in_count: np.ndarray, out_count: np.ndarray,
     return out
 
 
-def _select(part: ValuePart, rows: np.ndarray, total: int) -> tuple[pa.Array, pa.Array | None, np.ndarray]:
+def _select(part: ValuePart, rows: np.ndarray, total: int) -> tuple[Spans, pa.Array | None, np.ndarray]:
     """The values (and names) of records `rows` of a part, with each record's first value index."""
     starts, ends = part.offsets[rows], part.offsets[rows + 1]
     contiguous = len(rows) == total or (rows[-1] - rows[0] + 1 == len(rows))
     if contiguous:
         lo, hi = int(starts[0]), int(ends[-1])
         names = part.names.slice(lo, hi - lo) if part.names is not None else None
-        return part.values.slice(lo, hi - lo), names, starts - lo
+        return part.values.slice(lo, hi), names, starts - lo
     lengths = ends - starts
     before = np.concatenate([[0], np.cumsum(lengths)[:-1]])
-    index = pa.array(np.repeat(starts - before, lengths) + np.arange(int(lengths.sum())))
-    names = pc.take(part.names, index) if part.names is not None else None
-    return pc.take(part.values, index), names, before
+    index = np.repeat(starts - before, lengths) + np.arange(int(lengths.sum()))
+    names = pc.take(part.names, pa.array(index)) if part.names is not None else None
+    return part.values.take(index), names, before
 
 
 def _sample_doc(reason: str, raw: dict[str, Any], expected_in: int | None, expected_out: int | None) -> dict[str, Any]:

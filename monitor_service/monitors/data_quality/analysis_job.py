@@ -21,7 +21,7 @@ from monitor_service.core.profile import DatasetProfile
 from monitor_service.core.statistics import read_statistics, write_statistics
 from monitor_service.core.types import InferredType
 from monitor_service.core.violations import write_violations
-from monitor_service.monitors.data_quality.profiling import job_engine, profile_input
+from monitor_service.monitors.data_quality.profiling import job_engine, profile_input, start_engine
 from monitor_service.monitors.data_quality.requests import AnalyzeRequest
 from monitor_service.runner.common import JobClock, Progress, job_outcome, new_summary, no_progress
 from monitor_service.runner.summary import RunSummary
@@ -41,6 +41,7 @@ def run_analysis(spark: SparkSession | None, request: AnalyzeRequest,
     summary = new_summary("analyze", request.input, out)
     with job_outcome(summary, clock):
         engine = summary.engine = job_engine(request.engine, spark)
+        summary.startup_seconds = start_engine(engine)
         baseline = read_statistics(request.baseline_statistics).profile
         constraints = read_constraints(request.baseline_constraints)
         clock.engine_started = time.perf_counter()

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from monitor_service import io
 from monitor_service.core.constraints import suggest_constraints, write_constraints
 from monitor_service.core.statistics import write_statistics
-from monitor_service.monitors.data_quality.profiling import job_engine, profile_input
+from monitor_service.monitors.data_quality.profiling import job_engine, profile_input, start_engine
 from monitor_service.monitors.data_quality.requests import BaselineRequest
 from monitor_service.runner.common import JobClock, Progress, job_outcome, new_summary, no_progress
 from monitor_service.runner.summary import RunSummary
@@ -28,6 +28,7 @@ def run_baseline(spark: SparkSession | None, request: BaselineRequest,
     summary = new_summary("baseline", request.input, out)
     with job_outcome(summary, clock):
         engine = summary.engine = job_engine(request.engine, spark)
+        summary.startup_seconds = start_engine(engine)
         clock.engine_started = time.perf_counter()
         profile = profile_input(engine, spark, request.input, out, summary, progress)
         summary.features = len(profile.columns)
