@@ -32,8 +32,10 @@ def start_engine(engine: str) -> float:
     if engine != "duckdb":
         return 0.0
     started = time.perf_counter()
-    from monitor_service.duckdb import kernels
-    from monitor_service.duckdb import reader  # noqa: F401 (imported for its modules, timed here)
+    from monitor_service.duckdb import (
+        kernels,
+        reader,  # noqa: F401 (imported for its modules, timed here)
+    )
 
     kernels.warm_up()
     return round(time.perf_counter() - started, 3)
