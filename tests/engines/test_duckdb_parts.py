@@ -132,7 +132,8 @@ def _profile(values: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     types, numbers, slow = np.empty(n, np.int8), np.empty(n), np.empty(n, np.int64)
     registers = np.zeros((1, K.HLL_SLOTS), np.uint8)
     K.profile_values(spans.starts, spans.ends, spans.data, spans.valid, np.zeros(n, np.int32), types, numbers, slow,
-                     np.zeros((1, 5), np.int64), registers, np.zeros((1, K.TABLE_SLOTS), np.uint64), np.zeros((1, K.TABLE_SLOTS), np.int64),
+                     np.zeros((1, 5), np.int64), registers, np.zeros((1, K.TABLE_SLOTS), np.uint64),
+                     np.zeros((1, K.TABLE_SLOTS), np.int64),
                      np.zeros(1, np.int32), np.zeros(1, np.bool_), np.zeros((n, 3), np.int64), np.zeros(0, np.uint64),
                      np.zeros(2, np.int64), np.zeros(1, np.int64))
     return types, numbers, registers[0]
