@@ -15,6 +15,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 IN, OUT, INVALID, NOT_APPLICABLE = "in", "out", "invalid", "n/a"
+# What a quarantine sample keeps of a line.
+MAX_SAMPLE_CHARS = 65_536
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ class CaptureDecoder:
 
     def __init__(self, con: Any, config: DatasetConfig) -> None:
         self.con = con
+        self.times = con.cursor()  # for the general path's timestamps while the stream's result is open
         self.config = config
         self.sql = envelope_query(config, "_stream")
 
@@ -50,6 +51,7 @@ class CaptureDecoder:
                     yield from self._decode(int(file_index), part.combine_chunks())
         finally:
             self.con.unregister("_stream")
+            self.times.close()
 
     def _decode(self, file_index: int, rows: pa.Table) -> Iterator[RecordBatch]:
         sides = split_sides(rows, self.config)
@@ -104,7 +106,7 @@ class CaptureDecoder:
                 continue
             text = raw.decode("utf-8")
             out.line(line_no, text, capture_line(text, self.config))
-        return out.build(self.con, file_index)
+        return out.build(self.times, file_index)
 
 
 class _Builder:

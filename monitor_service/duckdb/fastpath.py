@@ -67,7 +67,8 @@ def _canonical_time(column: str) -> str:
 def envelope_query(config: DatasetConfig, table: str) -> str:
     """One row per line of `table` (file_index, line_no, raw): `state` (NULL: read here; 'bad_utf8';
     'general'), the envelope's fields and the line itself (for the general path and samples)."""
-    out_side = "e.captureData.endpointOutput" if config.capture_output else "NULL"
+    out_side = ("e.captureData.endpointOutput" if config.capture_output
+                else "NULL::STRUCT(" + ", ".join(f"{f} VARCHAR" for f in _SIDE_FIELDS) + ")")
     side_columns = []
     for prefix, struct in (("i", "i"), ("o", "o")):
         side_columns.append(f"{struct} IS NOT NULL AS {prefix}_present")
@@ -122,6 +123,11 @@ class Sides:
     sides: dict[str, SideRecords]
 
 
+def _text(rows: pa.Table, name: str) -> pa.Array:
+    """A text column as large strings (a column that is null in every row may come typed null)."""
+    return rows.column(name).combine_chunks().cast(pa.large_string())
+
+
 def _masked(array: pa.Array, mask: np.ndarray) -> np.ndarray:
     return np.asarray(pc.fill_null(array, False).to_numpy(zero_copy_only=False), bool) & mask
 
@@ -135,17 +141,17 @@ def split_sides(rows: pa.Table, config: DatasetConfig) -> Sides:
     side_error: dict[str, np.ndarray] = {}
     side_ok: dict[str, np.ndarray] = {}
     present: dict[str, np.ndarray] = {}
-    data = {side: rows.column(f"{side}_data").combine_chunks() for side in ("i", "o")}
+    data = {side: _text(rows, f"{side}_data") for side in ("i", "o")}
     for side in ("i", "o"):
         here = _masked(rows.column(f"{side}_present").combine_chunks(), usable)
         present[side] = here
-        encoding = pc.utf8_upper(rows.column(f"{side}_encoding").combine_chunks())
+        encoding = pc.utf8_upper(_text(rows, f"{side}_encoding"))
         no_data = here & np.asarray(data[side].is_null().to_numpy(zero_copy_only=False), bool)
         known = np.asarray(pc.fill_null(pc.is_in(encoding, pa.array(["CSV", "JSON", "BASE64"])),
                                         False).to_numpy(zero_copy_only=False), bool)
         unsupported = here & ~no_data & ~known
         plain = here & ~no_data & known & ~_masked(pc.equal(encoding, "BASE64"), here)
-        ctype = pc.utf8_lower(rows.column(f"{side}_observedContentType").combine_chunks())
+        ctype = pc.utf8_lower(_text(rows, f"{side}_observedContentType"))
         says_csv = _masked(pc.match_substring(ctype, "csv"), plain)
         says_json = _masked(pc.match_substring(ctype, "json"), plain)
         sniffed_json = _masked(pc.match_substring_regex(data[side], r"^ *[\[{]"), plain)

@@ -21,10 +21,16 @@ import pyarrow as pa
 from monitor_service.core.hll import DEFAULT_LG_K, TARGET_TYPE
 from monitor_service.core.hll import estimate as hll_estimate
 from monitor_service.core.kll import DEFAULT_K, from_datasketches
-from monitor_service.core.profile import CARDINALITY_THRESHOLD, ColumnProfile, DatasetProfile, NumericState
+from monitor_service.core.profile import (
+    CARDINALITY_THRESHOLD,
+    COMPARED_CARDINALITY_LIMIT,
+    ColumnProfile,
+    DatasetProfile,
+    NumericState,
+    histogram_items,
+)
 from monitor_service.core.types import determine_type
 from monitor_service.duckdb import kernels as K
-from monitor_service.spark.profiler import COMPARED_CARDINALITY_LIMIT, _top_k
 
 TYPE_NAMES = ("Unknown", "Fractional", "Integral", "Boolean", "String")
 _HLL_MODE = 2
@@ -262,8 +268,8 @@ class ProfileBuilder:
                                    kll=from_datasketches(bytes(col.kll.serialize())))
         limit = COMPARED_CARDINALITY_LIMIT if col.name in compared else CARDINALITY_THRESHOLD
         histogram = None
-        tracked = not self.overflow[at] and int(self.distinct[at]) < _top_k(query_limit)
-        if tracked and distinct is not None and distinct <= limit and int(self.distinct[at]) < _top_k(limit):
+        tracked = not self.overflow[at] and int(self.distinct[at]) < histogram_items(query_limit)
+        if tracked and distinct is not None and distinct <= limit and int(self.distinct[at]) < histogram_items(limit):
             histogram = {k: float(v) for k, v in self.histogram_of(at).items()}
         return ColumnProfile(
             name=col.name, inferred_type=inferred, num_present=present, num_missing=float(item_count) - present,

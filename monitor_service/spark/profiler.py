@@ -15,7 +15,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from monitor_service.core.kll import DEFAULT_K, from_datasketches
-from monitor_service.core.profile import CARDINALITY_THRESHOLD, ColumnProfile, DatasetProfile, NumericState
+from monitor_service.core.profile import (
+    CARDINALITY_THRESHOLD,
+    COMPARED_CARDINALITY_LIMIT,
+    ColumnProfile,
+    DatasetProfile,
+    NumericState,
+    histogram_items,
+)
 from monitor_service.core.types import BOOLEAN_PATTERN, FRACTIONAL_PATTERN, INTEGRAL_PATTERN, determine_type
 from monitor_service.spark.payloads import sql_string
 
@@ -51,9 +58,6 @@ def long_values(records: DataFrame) -> DataFrame:
     )
 
 
-# Analysis runs keep exact histograms up to this many values for columns that the baseline
-# compares by category, so categorical drift still works when a window has new values.
-COMPARED_CARDINALITY_LIMIT = 1000
 # Frequent-items sketch size: counts are exact below ~3/4 of this many distinct values.
 TRACKED_ITEMS = 4096
 
@@ -90,7 +94,7 @@ def profile_records(
         F.stddev_pop("num").alias("num_std"),
         F.expr(f"kll_sketch_agg_double(num, {DEFAULT_K})").alias("kll"),
         F.expr("hll_sketch_agg(value)").alias("hll"),
-        F.expr(f"approx_top_k(value, {_top_k(limit)}, {TRACKED_ITEMS})").alias("top"),
+        F.expr(f"approxhistogram_items(value, {histogram_items(limit)}, {TRACKED_ITEMS})").alias("top"),
     ]
     if domains:
         domain_map = (
@@ -113,15 +117,10 @@ def profile_records(
     return DatasetProfile(item_count=float(item_count), columns=columns)
 
 
-def _top_k(limit: int) -> int:
-    """Items to return: above the limit, so an HLL estimate a little under it still gets them all."""
-    return int(limit * 1.2) + 10
-
-
 def _histogram(row: object, limit: int) -> dict[str, float] | None:
     """The exact value counts of a column with at most `limit` distinct values (HLL estimate)."""
     distinct, top = row["distinct"], row["top"]  # type: ignore[index]
-    if distinct is None or distinct > limit or top is None or len(top) >= _top_k(limit):
+    if distinct is None or distinct > limit or top is None or len(top) >= histogram_items(limit):
         return None
     return {t["item"]: float(t["count"]) for t in top if t["item"] is not None}
 

@@ -14,14 +14,13 @@ from typing import TYPE_CHECKING, Any
 
 from monitor_service import io
 from monitor_service.errors import EmptyInputError
-from monitor_service.quarantine import CountRow, decide
+from monitor_service.quarantine import MAX_SAMPLE_CHARS, CountRow, decide
 from monitor_service.specs import InputSpec
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
 
 RECORD_COLUMNS = ("event_id", "inference_id", "inference_time", "record_index", "source_file", "fields")
-MAX_SAMPLE_CHARS = 65_536
 
 
 @dataclass
