@@ -229,3 +229,21 @@ def test_spark_submit_refuses_the_duckdb_engine(tmp_path: Path) -> None:
 
     assert main(["baseline", "--engine", "duckdb", "--input", str(tmp_path), "--output", str(tmp_path / "o")],
                 spark_submit=True) == 2
+
+
+def test_gzip_and_fsspec_inputs_read_like_the_plain_file(tmp_path: Path, fixtures_dir: Path) -> None:
+    import gzip
+
+    import fsspec
+
+    source = fixtures_dir / "capture_endpoint_csv_with_inferencetime_placeholder_sdk_test.jsonl"
+    (tmp_path / "c.jsonl.gz").write_bytes(gzip.compress(source.read_bytes()))
+    memory = fsspec.filesystem("memory")
+    memory.pipe("/speed-test/capture/c.jsonl", source.read_bytes())
+    plain = profile_input(InputSpec(path=str(source)), None)
+    for path in (str(tmp_path / "c.jsonl.gz"), "memory://speed-test/capture/"):
+        counts, profile = profile_input(InputSpec(path=path), None)
+        assert counts == plain[0]
+        assert [(c.name, c.num_present, c.distinct_count, c.histogram) for c in profile.columns] == [
+            (c.name, c.num_present, c.distinct_count, c.histogram) for c in plain[1].columns]
+    memory.rm("/speed-test", recursive=True)

@@ -192,6 +192,23 @@ def test_windows_over_hour_folders_with_drift(spark: Any, hours: Path, tmp_path:
             assert runs["duckdb"].summary.status == "CompletedWithViolations"
 
 
+def test_broken_lines_charged_to_their_hour_and_field_counts_of_the_window(spark: Any, tmp_path: Path) -> None:
+    """As test_bad_input: a time-less broken line belongs to its hour folder's window; the
+    expected field count is the window's own (an older shape outside it does not count)."""
+    noon = datetime(2024, 5, 1, 12, tzinfo=UTC)
+    for hour, lines in ((noon, [csv_capture(["1", "2.0", "a"], "0.5", f"n{i}", (noon + timedelta(minutes=i))
+                                            .strftime("%Y-%m-%dT%H:%M:%SZ")) for i in range(30)]),
+                        (noon + timedelta(hours=1), ['{"captureData": broken'] + [
+                            csv_capture(["1", "2.0", "a", "9"], "0.5", f"m{i}", (noon + timedelta(hours=1, minutes=i))
+                                        .strftime("%Y-%m-%dT%H:%M:%SZ")) for i in range(10)])):
+        folder = tmp_path / "capture" / "ep" / "AllTraffic" / hour.strftime("%Y/%m/%d/%H")
+        folder.mkdir(parents=True)
+        (folder / "part.jsonl").write_text("\n".join(lines) + "\n")
+    for start in (noon, noon + timedelta(hours=1)):
+        spec = InputSpec(path=str(tmp_path / "capture"), window=Window(start=start, end=start + timedelta(hours=1)))
+        assert_same_runs(baselines(spark, spec, tmp_path / start.strftime("%H")))
+
+
 def test_plain_datasets(spark: Any, tmp_path: Path) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
