@@ -42,6 +42,13 @@ class Settings(BaseSettings):
     auto_migrate: bool = Field(default=True, description="Upgrade the database schema when a process starts")
     max_request_bytes: int = Field(default=16 * 1024 * 1024, ge=1024, description="Largest accepted request body")
     page_size_max: int = Field(default=1000, ge=1)
+    # Dashboard (/ui): how long a sign-in lasts; Secure cookies (None: when the request came over https).
+    ui_session_minutes: int = Field(default=480, ge=1, le=30 * 24 * 60,
+                                    description="Lifetime of a dashboard sign-in (the session cookie)")
+    ui_cookie_secure: bool | None = Field(default=None, description="Mark the session cookie Secure; "
+                                          "unset: when the request came over https")
+    ui_history_windows: int = Field(default=200, ge=10, le=5000,
+                                    description="Windows a dashboard chart draws by default")
     # Scheduler and worker.
     poll_seconds: float = Field(default=10.0, gt=0, description="How often the scheduler looks for due work")
     worker_concurrency: int = Field(default=2, ge=1, le=64, description="Executions run at once on the session")

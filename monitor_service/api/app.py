@@ -6,7 +6,7 @@ starts and disposed when it stops; the scheduler is never started here (`monitor
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from monitor_service import __version__
+from monitor_service.api.dashboard import DashboardExtension, install_dashboard
 from monitor_service.api.deps import Resources
 from monitor_service.api.limits import BodySizeLimit
 from monitor_service.api.monitor_models import normalize_errors
@@ -43,11 +44,12 @@ ROUTERS = tuple(m.router for m in (system, baselines, schedules, executions, vio
 DESCRIPTION = """Self-hosted model monitoring, file-compatible with SageMaker Model Monitor.
 
 Every route except `/healthz` needs `Authorization: Bearer <key>` (create one with
-`monitor apikey create --role admin`). Read keys can query; admin keys can also change things."""
+`monitor apikey create --role admin`). Read keys can query; admin keys can also change things.
+The web dashboard is at `/ui` (sign in with a key)."""
 
 
-def create_app(settings: Settings, *, clock: Clock | None = None,
-               monitors: Registry[MonitorPlugin] | None = None) -> FastAPI:
+def create_app(settings: Settings, *, clock: Clock | None = None, monitors: Registry[MonitorPlugin] | None = None,
+               dashboard_extensions: Sequence[DashboardExtension] = ()) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = make_engine(settings)
@@ -66,6 +68,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None,
     for router in ROUTERS:
         app.include_router(router)
     _error_handlers(app, monitors or MONITORS)
+    install_dashboard(app, dashboard_extensions)
     return app
 
 

@@ -17,7 +17,12 @@ monitor type means adding a package, never editing the service:
   and `cli_request`, which turns parsed arguments into the job request;
 - results: `violation_rows` maps the job's own violations file onto store rows, `metric_families`
   turns the newest stored metrics into Prometheus families, `metric_series` names the metric groups
-  that the model-metric history combines.
+  that the model-metric history combines;
+- dashboard: `dashboard_panels` says what a schedule's page draws (history lines with their
+  constraint, estimates dashed, ready figures from the baseline and the newest run's files) and
+  `dashboard_subjects` what it can focus on; `constraints_form` / `constraints_patch_from_form`
+  let admins edit constraints in the browser (`monitor_service/monitors/panels.py` has the
+  vocabulary and the contract; the defaults draw every stored metric and offer no form).
 
 Nothing here imports the API, the service layer or Spark, so every layer above can import it.
 """
@@ -35,6 +40,15 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 from pydantic import BaseModel
 
 from monitor_service.errors import ConflictError, InvalidField
+from monitor_service.monitors.panels import (
+    MAX_PANELS,
+    DashboardContext,
+    FormField,
+    FormValues,
+    HistoryPanel,
+    Line,
+    Panel,
+)
 from monitor_service.runner.common import Progress, no_progress
 from monitor_service.runner.summary import RunSummary
 from monitor_service.specs import InputSpec
@@ -217,3 +231,28 @@ class MonitorPlugin(ABC):
     def metric_families(self, latest: Sequence[LatestMetrics]) -> list[Metric]:
         """Prometheus families from the newest window's stored metrics of each schedule of this type."""
         return []
+
+    # --- dashboard ----------------------------------------------------------------------------------
+    def dashboard_subjects(self, context: DashboardContext) -> list[str]:
+        """What a schedule's page can focus on (features, metrics, facets), worst first; by default the
+        metric groups of the newest window."""
+        return sorted(context.latest)
+
+    def dashboard_panels(self, context: DashboardContext) -> list[Panel]:
+        """The charts of a schedule's page (see `monitors/panels.py`). The default draws every metric of
+        the focused group, or of the first groups, over time; monitor types override it to add their
+        constraints and figures."""
+        groups = [context.focus] if context.focus in context.latest else self.dashboard_subjects(context)
+        return [HistoryPanel(title=str(group), subject=str(group),
+                             lines=tuple(Line(str(group), metric, metric) for metric in context.latest[str(group)]))
+                for group in groups[:MAX_PANELS] if group in context.latest]
+
+    def constraints_form(self, documents: Mapping[str, dict[str, Any]]) -> list[FormField]:
+        """The constraint inputs an admin may edit in the dashboard; none by default."""
+        return []
+
+    def constraints_patch_from_form(self, documents: Mapping[str, dict[str, Any]], form: FormValues) -> BaseModel:
+        """The `constraints_patch_model` edit a submitted `constraints_form` asks for (only what changed);
+        raise InvalidField naming the form field for a bad value."""
+        raise ConflictError(f"{self.monitor_type} constraints cannot be edited in the dashboard",
+                            hint="replace the document with PUT /api/v1/baselines/{id}/documents/{name}")

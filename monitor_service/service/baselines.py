@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, defer, selectinload
 
@@ -124,10 +124,15 @@ def patch_constraints(session: Session, artifacts: ArtifactStore, monitors: Regi
     baseline = _editable(session, baseline_id)
     plugin = _plugin(monitors, baseline)
     if plugin.constraints_patch_model is None:
-        raise ConflictError(f"baseline {baseline_id} is a {baseline.monitor_type} baseline; PATCH edits "
-                            "data-quality constraints", hint="replace its constraints.json with PUT")
+        raise ConflictError(f"{baseline.monitor_type} baselines have no partial constraint edits",
+                            hint="replace its constraints.json with PUT")
     if not isinstance(patch, plugin.constraints_patch_model):
-        patch = plugin.constraints_patch_model.model_validate(patch.model_dump(exclude_unset=True))
+        try:
+            patch = plugin.constraints_patch_model.model_validate(patch.model_dump(exclude_unset=True))
+        except ValidationError as exc:
+            error = exc.errors()[0]
+            raise InvalidField(".".join(str(p) for p in error["loc"]) or "body",
+                               f"not an edit of {baseline.monitor_type} constraints: {error['msg']}") from None
     documents = baseline.contents()
     documents["constraints"] = plugin.patch_constraints(documents, patch)
     return _new_version(session, artifacts, baseline, documents, now)

@@ -76,6 +76,22 @@ class ApiKey(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
+class UiSession(Base):
+    """A dashboard sign-in: the cookie holds a random token, the table only its SHA-256 hash.
+
+    A session lives until `expires_at`, until it is signed out (row deleted), or until its API key
+    is revoked (the lookup joins the key and requires it active; deleting the key deletes it).
+    """
+
+    __tablename__ = "ui_sessions"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    api_key_id: Mapped[str] = mapped_column(ForeignKey("api_keys.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
 class Baseline(Base):
     __tablename__ = "baselines"
 

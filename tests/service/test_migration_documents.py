@@ -61,7 +61,7 @@ def test_documents_survive_the_upgrade_and_the_downgrade(fresh_engine: Engine) -
                        "window_start, window_end, created_at) VALUES ('e1', 'ModelQuality', 'auc', "
                        "'LessThanThreshold', 'low', :now, :now, :now), ('e1', 'DataQuality', 'age', "
                        "'completeness_check', 'gaps', :now, :now, :now)"), {"now": now})
-    assert upgrade(fresh_engine) == "0006"
+    assert upgrade(fresh_engine, "0006") == "0006"
     with fresh_engine.connect() as c:
         rows = c.execute(text("SELECT baseline_id, name, document, path FROM baseline_documents "
                               "ORDER BY baseline_id, name")).all()

@@ -164,7 +164,7 @@ def test_model_quality_baselines(client: TestClient, admin: dict[str, str], mq_b
     assert detail["constraints"] == MQ_CONSTRAINTS and detail["calibration"] == CALIBRATION
     assert json.loads(Path(detail["calibration_path"]).read_text()) == CALIBRATION
     patched = client.patch(f"/api/v1/baselines/{mq_baseline}/constraints", headers=admin, json={"checks": {}})
-    assert patched.status_code == 409 and "PUT" in patched.json()["detail"]
+    assert patched.status_code == 422 and patched.json()["detail"][0]["loc"] == ["body", "checks"]
     edited = {"version": 0.0, "binary_classification_constraints": {
         "auc": {"threshold": 0.6, "comparison_operator": "LessThanThreshold"}}}
     replaced = client.put(f"/api/v1/baselines/{mq_baseline}/constraints", headers=admin, json=edited)
@@ -393,3 +393,25 @@ def test_real_model_quality_runner_through_a_schedule(spark: Any, settings: Sett
         assert counts == (1, 0, 80, 90)
         assert f'model_metrics_auc{{estimated="false",schedule="mq"}} {point["value"]}' in client.get(
             "/metrics", headers=admin).text
+
+
+def test_model_quality_constraints_patch(client: TestClient, admin: dict[str, str], mq_baseline: str) -> None:
+    path = f"/api/v1/baselines/{mq_baseline}/constraints"
+    block = "binary_classification_constraints"
+    before = client.get(path, headers=admin).json()[block]
+    patched = client.patch(path, headers=admin, json={"metrics": {
+        "auc": {"threshold": 0.65}, "f1": {"threshold": 0.5, "comparison_operator": "LessThanOrEqualToThreshold"}}})
+    assert patched.status_code == 200, patched.text
+    assert patched.json()["version"] == 2
+    after = client.get(path, headers=admin).json()[block]
+    assert after["auc"] == {**before["auc"], "threshold": 0.65}
+    assert after["f1"] == {"threshold": 0.5, "comparison_operator": "LessThanOrEqualToThreshold"}
+    dropped = client.patch(path, headers=admin, json={"metrics": {"f1": {"enabled": False}}})
+    assert dropped.status_code == 200 and "f1" not in client.get(path, headers=admin).json()[block]
+    for body, message in (({"metrics": {"speed": {"threshold": 1, "comparison_operator": "LessThanThreshold"}}},
+                           "unknown BinaryClassification metric 'speed'"),
+                          ({"metrics": {"recall": {"threshold": 0.5}}}, "give both threshold and comparison_operator"),
+                          ({"metrics": {"auc": {"comparison_operator": "Sideways"}}}, "unknown comparison_operator")):
+        refused = client.patch(path, headers=admin, json=body)
+        assert refused.status_code == 422 and message in refused.text, refused.text
+    assert client.get(f"/api/v1/baselines/{mq_baseline}", headers=admin).json()["version"] == 3

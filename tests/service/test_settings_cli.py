@@ -77,14 +77,29 @@ def test_db_upgrade_matches_the_models(tmp_path: Path, monkeypatch: pytest.Monke
     monkeypatch.setenv("MONITOR_DATABASE_URL", url)
     args = parser().parse_args(["db", "upgrade"])
     assert args.handler(args) == 0
-    assert capsys.readouterr().out.strip().endswith("0006")
+    assert capsys.readouterr().out.strip().endswith("0007")
     engine = create_engine(url)
     tables = set(inspect(engine).get_table_names())
     assert tables == set(Base.metadata.tables) | {"alembic_version"}
-    assert upgrade(engine) == current_revision(engine) == "0006"  # idempotent
+    assert upgrade(engine) == current_revision(engine) == "0007"  # idempotent
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
     with engine.connect() as connection:
         assert compare_metadata(MigrationContext.configure(connection), Base.metadata) == []
     engine.dispose()
+
+
+def test_scheduler_command_builds_the_real_scheduler(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`monitor scheduler` wires the real registry, store and session factory (served without Spark here)."""
+    from monitor_service.monitors import MONITORS
+    from monitor_service.scheduler import service
+
+    served: list[object] = []
+    monkeypatch.setattr(service.MonitorScheduler, "serve", lambda self, warm_up=None: served.append(self))
+    monkeypatch.setenv("MONITOR_DATABASE_URL", f"sqlite:///{tmp_path}/scheduler.db")
+    monkeypatch.setenv("MONITOR_ARTIFACT_ROOT", str(tmp_path / "artifacts"))
+    args = parser().parse_args(["scheduler"])
+    assert args.handler(args) == 0
+    [scheduler] = served
+    assert scheduler.monitors is MONITORS  # type: ignore[attr-defined]

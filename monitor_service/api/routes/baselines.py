@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Union
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Response, status
 from pydantic import BaseModel, ConfigDict, Field, create_model
@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, create_model
 from monitor_service.api.deps import AdminAccess, ReadAccess, ResourcesDep, SessionDep
 from monitor_service.api.monitor_models import document_names, request_union
 from monitor_service.api.routes.inputs import InputIn, settings_given
-from monitor_service.errors import NotFoundError
+from monitor_service.errors import InvalidField, NotFoundError
 from monitor_service.monitors import MONITORS
 from monitor_service.service import baselines as service
 from monitor_service.store.models import Baseline
@@ -22,8 +22,23 @@ DOCUMENTS: tuple[str, ...] = tuple(document_names(MONITORS))
 # The partial constraint edits of the types that have them (the baseline's own type's model applies).
 _PATCHABLE = [p for p in MONITORS if p.constraints_patch_model is not None]
 _PATCH_TYPES = [p.monitor_type for p in _PATCHABLE]
-ConstraintsPatch: Any = (_PATCHABLE[0].constraints_patch_model if len(_PATCHABLE) == 1
-                         else Union[tuple(p.constraints_patch_model for p in _PATCHABLE)])  # noqa: UP007
+
+
+def _merged_patch_model() -> Any:
+    """One body with every type's edit fields (all optional), so errors keep plain `body.<field>` places;
+    the route then refuses the fields the baseline's own type does not have."""
+    models = [p.constraints_patch_model for p in _PATCHABLE if p.constraints_patch_model is not None]
+    if len(models) == 1:
+        return models[0]
+    fields: dict[str, Any] = {}
+    for model in models:
+        for name, info in model.model_fields.items():
+            if name not in fields:
+                fields[name] = (info.annotation | None, Field(default=None, description=info.description))
+    return create_model("ConstraintsPatch", __config__=ConfigDict(extra="forbid"), **fields)
+
+
+ConstraintsPatch: Any = _merged_patch_model()
 
 
 class _BaselineCreateBase(BaseModel):
@@ -180,7 +195,15 @@ def patch_constraints(baseline_id: str, body: ConstraintsPatch, session: Session
     - `features.{name}`: `completeness`, `is_non_negative`, `domains` (null removes the constraint),
       `drift_method` / `drift_threshold` (per-feature override), `checks` (for this feature only) and
       `clear_overrides`.
+
+    ModelQuality baselines take `metrics.{metric}`: `threshold`, `comparison_operator`
+    (`LessThanThreshold`, ...) and `enabled: false` to drop the metric's constraint.
     """
+    own = resources.monitors.get(service.get_baseline(session, baseline_id).monitor_type).constraints_patch_model
+    foreign = sorted(body.model_fields_set - set(own.model_fields)) if own is not None else []
+    if foreign:
+        raise InvalidField(foreign[0], f"this baseline's constraint edits have no {foreign[0]!r}",
+                           hint=f"its edits are {sorted(own.model_fields) if own else []}")
     baseline = service.patch_constraints(session, resources.artifacts, resources.monitors, baseline_id=baseline_id,
                                          patch=body, now=resources.clock.now())
     return _BaselineOutBase.of(baseline)

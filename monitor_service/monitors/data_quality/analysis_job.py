@@ -21,6 +21,7 @@ from monitor_service.core.profile import DatasetProfile
 from monitor_service.core.statistics import read_statistics, write_statistics
 from monitor_service.core.types import InferredType
 from monitor_service.core.violations import write_violations
+from monitor_service.monitors.data_quality import report
 from monitor_service.monitors.data_quality.profiling import job_engine, profile_input, start_engine
 from monitor_service.monitors.data_quality.requests import AnalyzeRequest
 from monitor_service.runner.common import JobClock, Progress, job_outcome, new_summary, no_progress
@@ -48,14 +49,27 @@ def run_analysis(spark: SparkSession | None, request: AnalyzeRequest,
         window = profile_input(engine, spark, request.input, out, summary, progress,
                                domains=_domains(constraints), categorical=_categorical(baseline))
         progress("checking constraints")
-        result = evaluate(baseline, window, constraints)
-        _write_outputs(out, window, result, summary)
-        # SageMaker's monitoring output folder holds the constraints it checked against, too.
-        constraints_path = io.join(out, "constraints.json")
-        write_constraints(constraints_path, constraints)
-        summary.artifacts["constraints"] = constraints_path
-        summary.feature_metrics = feature_metrics(window, result, constraints, baseline)
+        finish_analysis(request, baseline, window, constraints, summary)
     return summary
+
+
+def finish_analysis(request: AnalyzeRequest, baseline: DatasetProfile, window: DatasetProfile,
+                    constraints: Constraints, summary: RunSummary) -> AnalysisResult:
+    """Everything after profiling (no Spark): check, then write the statistics, violations,
+    the constraints checked against (as SageMaker's monitoring output folder holds them), the
+    report, and the summary's feature metrics."""
+    out = request.output_dir
+    result = evaluate(baseline, window, constraints)
+    _write_outputs(out, window, result, summary)
+    constraints_path = io.join(out, "constraints.json")
+    write_constraints(constraints_path, constraints)
+    summary.artifacts["constraints"] = constraints_path
+    summary.feature_metrics = feature_metrics(window, result, constraints, baseline)
+    page = report.analysis_report(summary, baseline, window, constraints, result.drift_metrics, result.violations,
+                                  baseline_statistics=request.baseline_statistics,
+                                  baseline_constraints=request.baseline_constraints)
+    report.write(out, page, summary)
+    return result
 
 
 def _domains(constraints: Constraints) -> dict[str, list[str]]:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from monitor_service import io
 from monitor_service.core.constraints import suggest_constraints, write_constraints
 from monitor_service.core.statistics import write_statistics
+from monitor_service.monitors.data_quality import report
 from monitor_service.monitors.data_quality.profiling import job_engine, profile_input, start_engine
 from monitor_service.monitors.data_quality.requests import BaselineRequest
 from monitor_service.runner.common import JobClock, Progress, job_outcome, new_summary, no_progress
@@ -38,6 +39,7 @@ def run_baseline(spark: SparkSession | None, request: BaselineRequest,
         write_statistics(stats_path, profile)
         write_constraints(constraints_path, constraints)
         summary.artifacts.update({"statistics": stats_path, "constraints": constraints_path})
+        report.write(out, report.baseline_report(summary, profile, constraints), summary)
         summary.feature_metrics = {
             c.name: {"completeness": c.completeness, "mean": c.numeric.mean if c.numeric else None}
             for c in profile.columns

@@ -18,9 +18,11 @@ from monitor_service.monitors.base import (
     MonitorPlugin,
     WindowJob,
 )
+from monitor_service.monitors.data_quality import dashboard
 from monitor_service.monitors.data_quality.constraints_patch import ConstraintsPatch, apply_patch
 from monitor_service.monitors.data_quality.documents import validate_constraints, validate_statistics
 from monitor_service.monitors.data_quality.requests import AnalyzeRequest, BaselineRequest, DataQualitySettings
+from monitor_service.monitors.panels import DashboardContext, FormField, FormValues, Panel
 from monitor_service.runner.common import Progress, no_progress
 from monitor_service.runner.summary import RunSummary
 from monitor_service.specs import InputSpec
@@ -49,7 +51,8 @@ class DataQualityMonitor(MonitorPlugin):
         Document("constraints", "constraints.json: the checks and thresholds (SageMaker's format)",
                  replaceable=True),
     )
-    artifacts = ("statistics.json", "constraints.json", "constraint_violations.json", "check_errors.json")
+    artifacts = ("statistics.json", "constraints.json", "constraint_violations.json", "check_errors.json",
+                 "report.html")
     counts_features = True
     constraints_patch_model = ConstraintsPatch
 
@@ -99,6 +102,18 @@ class DataQualityMonitor(MonitorPlugin):
             raise ConfigError(f"analyze needs {' and '.join(missing)}", hint="pass the baseline's files")
         return AnalyzeRequest(input=spec, baseline_statistics=args.baseline_statistics,
                               baseline_constraints=args.baseline_constraints, output_dir=args.output, engine=engine)
+
+    def dashboard_subjects(self, context: DashboardContext) -> list[str]:
+        return dashboard.subjects(context)
+
+    def dashboard_panels(self, context: DashboardContext) -> list[Panel]:
+        return dashboard.panels(context)
+
+    def constraints_form(self, documents: Mapping[str, dict[str, Any]]) -> list[FormField]:
+        return dashboard.form(documents)
+
+    def constraints_patch_from_form(self, documents: Mapping[str, dict[str, Any]], form: FormValues) -> BaseModel:
+        return dashboard.patch_from_form(documents, form)
 
     def metric_families(self, latest: Sequence[LatestMetrics]) -> list[Metric]:
         from prometheus_client.core import GaugeMetricFamily

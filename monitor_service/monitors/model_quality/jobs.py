@@ -33,6 +33,7 @@ from monitor_service.monitors.model_quality.constraints import (
     violations_document,
 )
 from monitor_service.monitors.model_quality.problem import ModelQualityAttributes
+from monitor_service.monitors.model_quality.report import write_model_quality_report
 from monitor_service.monitors.model_quality.requests import ModelQualityAnalyzeRequest, ModelQualityBaselineRequest
 from monitor_service.monitors.model_quality.statistics import metric_block, scalar_metrics, statistics_document
 from monitor_service.runner.common import (
@@ -86,6 +87,8 @@ def run_model_quality_baseline(
                 out, CALIBRATION_FILE, cbpe.fit_isotonic(agg.full.scores).to_dict()
             )
         summary.feature_metrics["model_quality"] = _gauges(block)
+        write_model_quality_report(out, summary, parse_constraints(constraints, attrs.problem_type), [],
+                                   attrs.problem_type)
     return summary
 
 
@@ -113,6 +116,7 @@ def run_model_quality_analysis(
             summary.feature_metrics["model_quality"] = _gauges(block)
         else:
             progress("no labelled records yet: statistics.json holds item_count 0")
+        violations: list[dict[str, str]] = []
         if constraints is not None:
             violations = evaluate(block or {}, constraints)
             summary.artifacts["constraint_violations"] = _write(
@@ -124,6 +128,7 @@ def run_model_quality_analysis(
                 summary.status = "CompletedWithViolations"
         if agg.unlabelled_scores:
             _estimate(request, agg, constraints, summary, progress)
+        write_model_quality_report(out, summary, constraints, violations, attrs.problem_type)
     return summary
 
 

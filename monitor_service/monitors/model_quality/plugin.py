@@ -19,7 +19,8 @@ from monitor_service.monitors.base import (
     ViolationRow,
     WindowJob,
 )
-from monitor_service.monitors.model_quality import cli_args
+from monitor_service.monitors.model_quality import cli_args, constraints_edit, dashboard
+from monitor_service.monitors.model_quality.constraints_edit import ModelQualityConstraintsPatch
 from monitor_service.monitors.model_quality.requests import ModelQualityAnalyzeRequest, ModelQualityBaselineRequest
 from monitor_service.monitors.model_quality.settings import (
     ESTIMATED,
@@ -29,6 +30,7 @@ from monitor_service.monitors.model_quality.settings import (
     check_files,
     check_pairing,
 )
+from monitor_service.monitors.panels import DashboardContext, FormField, FormValues, Panel
 from monitor_service.runner.common import Progress, no_progress
 from monitor_service.runner.summary import RunSummary
 from monitor_service.specs import InputSpec
@@ -56,8 +58,9 @@ class ModelQualityMonitor(MonitorPlugin):
                                 "the CBPE estimate of records without a label", required=False),
     )
     artifacts = ("statistics.json", "constraint_violations.json", "constraints.json", "calibration.json",
-                 "estimated_statistics.json", "estimated_constraint_violations.json")
+                 "estimated_statistics.json", "estimated_constraint_violations.json", "report.html")
     metric_series: ClassVar[Mapping[str, str]] = {"value": REALIZED, "estimated": ESTIMATED}
+    constraints_patch_model = ModelQualityConstraintsPatch
 
     def check_documents(self, documents: Mapping[str, dict[str, Any]]) -> None:
         check_files(statistics=documents.get("statistics"), constraints=documents["constraints"],
@@ -106,6 +109,22 @@ class ModelQualityMonitor(MonitorPlugin):
                                      check_type=str(entry.get("constraint_check_type", "")),
                                      description=str(entry.get("description", ""))))
         return rows
+
+    def patch_constraints(self, documents: Mapping[str, dict[str, Any]], patch: BaseModel) -> dict[str, Any]:
+        assert isinstance(patch, ModelQualityConstraintsPatch)
+        return constraints_edit.apply_patch(documents["constraints"], patch)
+
+    def constraints_form(self, documents: Mapping[str, dict[str, Any]]) -> list[FormField]:
+        return constraints_edit.form(documents)
+
+    def constraints_patch_from_form(self, documents: Mapping[str, dict[str, Any]], form: FormValues) -> BaseModel:
+        return constraints_edit.patch_from_form(documents, form)
+
+    def dashboard_subjects(self, context: DashboardContext) -> list[str]:
+        return dashboard.subjects(context)
+
+    def dashboard_panels(self, context: DashboardContext) -> list[Panel]:
+        return dashboard.panels(context)
 
     def metric_families(self, latest: Sequence[LatestMetrics]) -> list[Metric]:
         """One gauge per model metric of the newest window of each ModelQuality schedule."""
