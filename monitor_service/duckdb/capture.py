@@ -17,7 +17,8 @@ from monitor_service.duckdb.window import ABSENT, REASON_CODE, RecordBatch, Valu
 from monitor_service.specs import DatasetConfig
 
 LINE_SCHEMA = pa.schema([("file_index", pa.int32()), ("line_no", pa.int64()), ("raw", pa.large_binary())])
-STREAM_ROWS = 8192  # lines per Arrow batch DuckDB pulls (and per batch of results)
+STREAM_ROWS = 8192  # lines per Arrow batch DuckDB pulls
+RESULT_ROWS = 65536  # lines per batch of results: fewer, larger calls of the profiler's loops
 
 
 class CaptureDecoder:
@@ -25,7 +26,7 @@ class CaptureDecoder:
 
     One query (rather than one per block of lines) keeps DuckDB's per-query cost out of the
     loop; its scan pulls line batches from `lines` as it needs them, and its results come back
-    as Arrow batches of `STREAM_ROWS` lines, decoded here as they arrive.
+    as Arrow batches of `RESULT_ROWS` lines, decoded here as they arrive.
     """
 
     def __init__(self, con: Any, config: DatasetConfig) -> None:
@@ -43,7 +44,7 @@ class CaptureDecoder:
 
         self.con.register("_stream", pa.RecordBatchReader.from_batches(LINE_SCHEMA, arrow_batches()))
         try:
-            for result in self.con.sql(self.sql).to_arrow_reader(STREAM_ROWS):
+            for result in self.con.sql(self.sql).to_arrow_reader(RESULT_ROWS):
                 rows = pa.Table.from_batches([result])
                 files = rows.column("file_index").to_numpy()
                 for file_index in np.unique(files).tolist():

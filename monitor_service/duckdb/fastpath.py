@@ -137,26 +137,29 @@ def split_sides(rows: pa.Table, config: DatasetConfig) -> Sides:
     n = len(rows)
     usable = np.asarray(pc.is_null(rows.column("state")).to_numpy(zero_copy_only=False), bool)
     has_capture = _masked(rows.column("has_capture").combine_chunks(), usable)
+    delimiter = config.csv_delimiter.encode("utf-8")
     error: list[str | None] = [None] * n
     side_error: dict[str, np.ndarray] = {}
     side_ok: dict[str, np.ndarray] = {}
     present: dict[str, np.ndarray] = {}
-    data = {side: _text(rows, f"{side}_data") for side in ("i", "o")}
+    splits: dict[str, _Split] = {}
     for side in ("i", "o"):
         here = _masked(rows.column(f"{side}_present").combine_chunks(), usable)
         present[side] = here
+        data = _text(rows, f"{side}_data")
         encoding = pc.utf8_upper(_text(rows, f"{side}_encoding"))
-        no_data = here & np.asarray(data[side].is_null().to_numpy(zero_copy_only=False), bool)
+        no_data = here & np.asarray(data.is_null().to_numpy(zero_copy_only=False), bool)
         known = np.asarray(pc.fill_null(pc.is_in(encoding, pa.array(["CSV", "JSON", "BASE64"])),
                                         False).to_numpy(zero_copy_only=False), bool)
         unsupported = here & ~no_data & ~known
         plain = here & ~no_data & known & ~_masked(pc.equal(encoding, "BASE64"), here)
+        if len(delimiter) != 1:  # a delimiter of several bytes: every CSV side goes the general way
+            plain &= False
+        split = splits[side] = _Split(data, plain, delimiter[0] if len(delimiter) == 1 else 0)
         ctype = pc.utf8_lower(_text(rows, f"{side}_observedContentType"))
         says_csv = _masked(pc.match_substring(ctype, "csv"), plain)
         says_json = _masked(pc.match_substring(ctype, "json"), plain)
-        sniffed_json = _masked(pc.match_substring_regex(data[side], r"^ *[\[{]"), plain)
-        quoted = _masked(pc.match_substring(data[side], '"'), plain)
-        csv = plain & (says_csv | (~says_json & ~sniffed_json)) & ~quoted
+        csv = plain & (says_csv | (~says_json & ~split.json_lead)) & ~split.quoted
         side_error[side] = np.where(no_data, 1, np.where(unsupported, 2, 0))
         side_ok[side] = ~here | csv
     missing = usable & (~has_capture | (~present["i"] & ~present["o"]))
@@ -164,11 +167,6 @@ def split_sides(rows: pa.Table, config: DatasetConfig) -> Sides:
     first_error = np.where(side_error["i"] != 0, side_error["i"], side_error["o"])
     erred = usable & (missing | (first_error != 0))
     fast_plain = usable & ~erred & side_ok["i"] & side_ok["o"]
-    delimiter = config.csv_delimiter.encode("utf-8")
-    if len(delimiter) != 1:  # a delimiter of several bytes: every CSV side goes the general way
-        fast_plain &= ~present["i"] & ~present["o"]
-    splits = {side: _Split(data[side], present[side] & fast_plain, delimiter[0] if len(delimiter) == 1 else 0)
-              for side in ("i", "o")}
     counts = {side: np.where(present[side] & fast_plain, splits[side].per_payload, -1) for side in ("i", "o")}
     mismatch = fast_plain & (counts["i"] >= 0) & (counts["o"] >= 0) & (counts["i"] != counts["o"])
     records = np.where(fast_plain & ~mismatch, np.maximum(counts["i"], counts["o"]), 0)
@@ -191,8 +189,8 @@ class _Split:
         whole = Spans.of(data)
         self.data = whole.data
         offsets = np.concatenate([whole.starts, whole.ends[-1:]]) if len(whole) else np.zeros(1, np.int64)
-        self.per_payload, self.per_record, self.starts, self.ends, self.valid = K.split_csv(
-            offsets, whole.data, picked, delimiter)
+        (self.per_payload, self.per_record, self.starts, self.ends, self.valid, self.quoted,
+         self.json_lead) = K.split_csv(offsets, whole.data, picked, delimiter)
 
     def kept(self, lines: np.ndarray) -> SideRecords:
         """The records of `lines` (a subset of the picked ones), in line order."""

@@ -5,9 +5,9 @@ value, without a Python object per value:
 
 - Deequ's type of the value (`^(-|\\+)? ?\\d+$` Integral, the fractional pattern, `true|false`),
   with Java's `$` (which also matches before one final line terminator), as a byte automaton;
-- the double Spark's `cast(replace(value, ' ', '') AS double)` gives, exactly: Clinger's fast
-  path for numbers of at most 15 significant digits and small exponents, and the rest marked
-  for Python's (correctly rounded) `float`;
+- in the same pass, the double Spark's `cast(replace(value, ' ', '') AS double)` gives, exactly:
+  Clinger's fast path for numbers of at most 15 significant digits and small exponents, and the
+  rest marked for Python's (correctly rounded) `float`;
 - the DataSketches HLL update: MurmurHash3_x64_128 (seed 9001) of the UTF-8 bytes, coupon
   slot and value, kept as per-column register maxima;
 - exact value counts while a column has few distinct values (an open-addressing table keyed
@@ -126,109 +126,89 @@ def _terminator(data: np.ndarray, start: int, end: int) -> int:
 
 
 @njit(cache=True)
-def classify(data: np.ndarray, start: int, end: int) -> int:
-    """Deequ's type of the value `data[start:end]` (FRACTIONAL / INTEGRAL / BOOLEAN / STRING)."""
-    end -= _terminator(data, start, end)
-    i = start
-    if i < end and (data[i] == 43 or data[i] == 45):
-        i += 1
-    if i < end and data[i] == 32:
-        i += 1
-    d = i
-    while i < end and 48 <= data[i] <= 57:
-        i += 1
-    if i > d:
-        if i == end:
-            return INTEGRAL
-        if data[i] == 46:  # '.'
-            i += 1
-            d = i
-            while i < end and 48 <= data[i] <= 57:
-                i += 1
-            if i == d:
-                return STRING
-            if i == end:
-                return FRACTIONAL
-        if data[i] == 69 or data[i] == 101:  # 'E' / 'e'
-            i += 1
-            if i < end and (data[i] == 43 or data[i] == 45):
-                i += 1
-            d = i
-            while i < end and 48 <= data[i] <= 57:
-                i += 1
-            if i > d and i == end:
-                return FRACTIONAL
-        return STRING
-    n = end - start
-    if n == 4 and data[start] == 116 and data[start + 1] == 114 and data[start + 2] == 117 and data[start + 3] == 101:
-        return BOOLEAN
-    if (n == 5 and data[start] == 102 and data[start + 1] == 97 and data[start + 2] == 108
-            and data[start + 3] == 115 and data[start + 4] == 101):
-        return BOOLEAN
-    return STRING
+def scan(data: np.ndarray, start: int, end: int) -> tuple[int, float, bool]:
+    """Deequ's type of the value `data[start:end]` and, when numeric, its double in one pass.
 
-
-@njit(cache=True)
-def parse_number(data: np.ndarray, start: int, end: int) -> tuple[float, bool]:
-    """(value, exact) of a Deequ-numeric value; not exact: Python must parse it."""
+    Returns (type, value, exact): `exact` False means the value has more than 15 significant
+    digits or a large exponent and Python must parse it; a numeric value ending in a line
+    terminator Java's `parseDouble` does not trim (U+0085, U+2028, U+2029) has no number (NaN).
+    """
     term = _terminator(data, start, end)
-    if term and data[end - 1] != 10 and data[end - 1] != 13:
-        return np.nan, True  # Java's parseDouble does not trim U+0085 / U+2028 / U+2029: no number
-    end -= term
+    stop = end - term
     i = start
     negative = False
-    if data[i] == 45:
-        negative = True
+    if i < stop and (data[i] == 43 or data[i] == 45):
+        negative = data[i] == 45
         i += 1
-    elif data[i] == 43:
-        i += 1
-    if data[i] == 32:
+    if i < stop and data[i] == 32:
         i += 1
     mantissa = np.uint64(0)
     significant = 0
     exponent = 0
-    point = False
-    while i < end:
-        c = data[i]
-        if c == 46 and not point:  # the decimal point (classify saw digits on both sides)
-            point = True
-            i += 1
-            continue
-        if c < 48 or c > 57:
-            break
-        if mantissa != 0 or c != 48:
+    exact = True
+    first = i
+    while i < stop and 48 <= data[i] <= 57:
+        c = data[i] - 48
+        if mantissa != 0 or c != 0:
             significant += 1
             if significant > 15:
-                return np.nan, False
-            mantissa = mantissa * np.uint64(10) + np.uint64(c - 48)
-        if point:
-            exponent -= 1
+                exact = False
+            else:
+                mantissa = mantissa * np.uint64(10) + np.uint64(c)
         i += 1
-    if i < end and (data[i] == 69 or data[i] == 101):
+    if i == first:
+        n = stop - start
+        if n == 4 and data[start] == 116 and data[start + 1] == 114 and data[start + 2] == 117 \
+                and data[start + 3] == 101:
+            return BOOLEAN, np.nan, True
+        if (n == 5 and data[start] == 102 and data[start + 1] == 97 and data[start + 2] == 108
+                and data[start + 3] == 115 and data[start + 4] == 101):
+            return BOOLEAN, np.nan, True
+        return STRING, np.nan, True
+    kind = INTEGRAL
+    if i < stop and data[i] == 46:  # '.'
+        i += 1
+        first = i
+        while i < stop and 48 <= data[i] <= 57:
+            c = data[i] - 48
+            if mantissa != 0 or c != 0:
+                significant += 1
+                if significant > 15:
+                    exact = False
+                else:
+                    mantissa = mantissa * np.uint64(10) + np.uint64(c)
+            exponent -= 1
+            i += 1
+        if i == first:
+            return STRING, np.nan, True
+        kind = FRACTIONAL
+    if i < stop and (data[i] == 69 or data[i] == 101):  # 'E' / 'e'
         i += 1
         sign = 1
-        if data[i] == 45:
-            sign = -1
+        if i < stop and (data[i] == 43 or data[i] == 45):
+            sign = -1 if data[i] == 45 else 1
             i += 1
-        elif data[i] == 43:
-            i += 1
+        first = i
         e = 0
-        while i < end and 48 <= data[i] <= 57:
-            e = e * 10 + (data[i] - 48)
-            if e > 100000:
-                return np.nan, False
+        while i < stop and 48 <= data[i] <= 57:
+            if e < 100000:
+                e = e * 10 + (data[i] - 48)
             i += 1
+        if i == first:
+            return STRING, np.nan, True
+        kind = FRACTIONAL
         exponent += sign * e
-    value = float(mantissa)
-    if mantissa == 0:
-        value = 0.0
-    elif exponent > 22 or exponent < -22:
-        return np.nan, False
-    elif exponent >= 0:
-        value = value * _POW10[exponent]
-    else:
-        value = value / _POW10[-exponent]
-    return (-value if negative else value), True
+    if i != stop:
+        return STRING, np.nan, True
+    if term and data[end - 1] != 10 and data[end - 1] != 13:
+        return kind, np.nan, True
+    if not exact or (mantissa != 0 and (exponent > 22 or exponent < -22)):
+        return kind, np.nan, False
+    value = 0.0
+    if mantissa != 0:
+        value = float(mantissa)
+        value = value * _POW10[exponent] if exponent >= 0 else value / _POW10[-exponent]
+    return kind, (-value if negative else value), True
 
 
 @njit(cache=True, nogil=True)
@@ -257,16 +237,14 @@ def profile_values(starts: np.ndarray, ends: np.ndarray, data: np.ndarray, valid
             continue
         start = starts[i]
         end = ends[i]
-        t = classify(data, start, end)
+        t, value, exact = scan(data, start, end)
         types[i] = t
         type_counts[c, t] += 1
-        if t in (FRACTIONAL, INTEGRAL):
-            value, exact = parse_number(data, start, end)
-            if exact:
-                numbers[i] = value
-            else:
-                slow[n_slow] = i
-                n_slow += 1
+        if exact:
+            numbers[i] = value
+        else:
+            slow[n_slow] = i
+            n_slow += 1
         h1, h2 = murmur3_x64_128(data, start, end - start, SEED)
         if end > start:
             slot = int(h1 & mask)
@@ -337,41 +315,36 @@ def _blank(data: np.ndarray, start: int, end: int) -> bool:
     return j == end
 
 
-@njit(cache=True, nogil=True)
 def split_csv(offsets: np.ndarray, data: np.ndarray, picked: np.ndarray, delimiter: int
-              ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """CSV payloads `data[offsets[p]:offsets[p+1]]` of the `picked` payloads, split as Spark splits them.
 
     Records are the payload's lines (`\\r?\\n` ends one, lines of spaces only are dropped) and
     values the record's pieces between `delimiter` bytes (empty: null). Returns records per
-    payload (0 for payloads not picked), values per record, and each value's start, end and
-    validity.
+    payload (0 for payloads not picked), values per record, each value's start, end and
+    validity, and per payload whether it holds a double quote and whether its first byte other
+    than a space opens a JSON object or list (such payloads are not read as plain CSV).
     """
+    body = data[offsets[0]:offsets[-1]] if len(offsets) > 1 else data[:0]
+    lines = int(np.count_nonzero(body == 10))
+    records_bound = lines + len(offsets)
+    values_bound = int(np.count_nonzero(body == delimiter)) + records_bound
+    return _split_csv(offsets, data, picked, delimiter, records_bound, values_bound)
+
+
+@njit(cache=True, nogil=True)
+def _split_csv(offsets: np.ndarray, data: np.ndarray, picked: np.ndarray, delimiter: int, records_bound: int,
+               values_bound: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray,
+                                           np.ndarray]:
+    """One pass of `split_csv` into arrays of the given bounds (a blank line's values are taken back)."""
     n = len(offsets) - 1
     per_payload = np.zeros(n, np.int64)
-    n_records = 0
-    n_values = 0
-    for p in range(n):
-        if not picked[p]:
-            continue
-        a = offsets[p]
-        b = offsets[p + 1]
-        line = a
-        for j in range(a, b + 1):
-            if j == b or data[j] == 10:
-                end = j - 1 if j > line and j < b and data[j - 1] == 13 else j
-                if not _blank(data, line, end):
-                    per_payload[p] += 1
-                    n_records += 1
-                    n_values += 1
-                    for q in range(line, end):
-                        if data[q] == delimiter:
-                            n_values += 1
-                line = j + 1
-    per_record = np.empty(n_records, np.int64)
-    starts = np.empty(n_values, np.int64)
-    ends = np.empty(n_values, np.int64)
-    valid = np.empty(n_values, np.bool_)
+    quoted = np.zeros(n, np.bool_)
+    json_lead = np.zeros(n, np.bool_)
+    per_record = np.empty(records_bound, np.int64)
+    starts = np.empty(values_bound, np.int64)
+    ends = np.empty(values_bound, np.int64)
+    valid = np.empty(values_bound, np.bool_)
     r = 0
     v = 0
     for p in range(n):
@@ -379,21 +352,49 @@ def split_csv(offsets: np.ndarray, data: np.ndarray, picked: np.ndarray, delimit
             continue
         a = offsets[p]
         b = offsets[p + 1]
-        line = a
-        for j in range(a, b + 1):
-            if j == b or data[j] == 10:
-                end = j - 1 if j > line and j < b and data[j - 1] == 13 else j
-                if not _blank(data, line, end):
+        lead = a
+        while lead < b and data[lead] == 32:
+            lead += 1
+        json_lead[p] = lead < b and (data[lead] == 123 or data[lead] == 91)
+        first = v  # the line's first value
+        field = a
+        spaces_only = True
+        cr = False  # the previous byte was a CR, which belongs to the line only if no LF follows
+        j = a
+        while True:
+            at_end = j == b
+            c = 10 if at_end else data[j]
+            if cr and (c != 10 or at_end):
+                spaces_only = False
+            cr = False
+            if c == delimiter or c == 10:
+                if c == delimiter and delimiter != 32:
+                    spaces_only = False
+                end = j
+                if c == 10 and not at_end and end > field and data[end - 1] == 13:
+                    end -= 1  # "\\r\\n" ends a line; a lone "\\r" stays in the value
+                starts[v] = field
+                ends[v] = end
+                valid[v] = end > field
+                v += 1
+                field = j + 1
+                if c == 10:
+                    if spaces_only:
+                        v = first  # a blank line is no record
+                    else:
+                        per_record[r] = v - first
+                        r += 1
+                        per_payload[p] += 1
                     first = v
-                    field = line
-                    for q in range(line, end + 1):
-                        if q == end or data[q] == delimiter:
-                            starts[v] = field
-                            ends[v] = q
-                            valid[v] = q > field
-                            v += 1
-                            field = q + 1
-                    per_record[r] = v - first
-                    r += 1
-                line = j + 1
-    return per_payload, per_record, starts, ends, valid
+                    spaces_only = True
+            elif c == 13:
+                cr = True
+            else:
+                if c == 34:
+                    quoted[p] = True
+                if c != 32:
+                    spaces_only = False
+            if at_end:
+                break
+            j += 1
+    return per_payload, per_record[:r], starts[:v], ends[:v], valid[:v], quoted, json_lead

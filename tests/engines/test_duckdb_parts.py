@@ -157,8 +157,8 @@ def test_compiled_csv_split_is_the_spark_split(payloads: list[str], delimiter: s
     """`kernels.split_csv` against `split_lines` + `csv_values` (the Spark expressions in Python)."""
     spans = Spans.of(pa.array(payloads, pa.large_string()))
     offsets = np.concatenate([spans.starts, spans.ends[-1:]])
-    per_payload, per_record, starts, ends, valid = K.split_csv(offsets, spans.data, np.ones(len(payloads), bool),
-                                                               ord(delimiter))
+    per_payload, per_record, starts, ends, valid, _, _ = K.split_csv(offsets, spans.data, np.ones(len(payloads), bool),
+                                                                     ord(delimiter))
     values = Spans(spans.data, starts, ends, valid)
     got, v, r = [], 0, 0
     for count in per_payload.tolist():
