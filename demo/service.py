@@ -56,7 +56,7 @@ def run_service_demo(workdir: Path, capture_path: str, *, baseline_statistics: P
     workdir.mkdir(parents=True, exist_ok=True)
     settings = Settings(database_url=f"sqlite:///{workdir / 'monitor.db'}", artifact_root=str(workdir / "artifacts"),
                         spark_master=spark_master or "local[*]", catchup_max_windows=hours + 1,
-                        webhook_backoff_seconds=1)
+                        webhook_backoff_seconds=1, input_roots=capture_path)
     start = first_hour.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
     clock = SimulatedClock(start)
     engine = make_engine(settings)
@@ -97,7 +97,7 @@ def run_service_demo(workdir: Path, capture_path: str, *, baseline_statistics: P
         spark = functools.cache(lambda: None if spark_master is None else _session(spark_master))
         scheduler = MonitorScheduler(factory=make_sessionmaker(engine), artifacts=ArtifactStore(settings.artifact_root),
                                      settings=settings, monitors=monitors or MONITORS, clock=clock, spark=spark,
-                                     http=http)
+                                     http=http, resolve=_simulated_dns)
         for hour in range(1, hours + 1):
             clock.current = start + timedelta(hours=hour, minutes=1)
             for execution_id, status in scheduler.tick().items():
@@ -113,6 +113,11 @@ def run_service_demo(workdir: Path, capture_path: str, *, baseline_statistics: P
             f"{[(a['event'], a['signature_ok']) for a in alerts] or 'none'}")
     engine.dispose()
     return list(violations)
+
+
+def _simulated_dns(host: str, port: int) -> list[str]:
+    """The demo's webhook receiver is simulated in-process: its (public) host is never looked up."""
+    return ["93.184.216.34"]
 
 
 def _session(master: str) -> Any:

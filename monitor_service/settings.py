@@ -11,10 +11,12 @@ import re
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from monitor_service.errors import ConfigError
+from monitor_service.security.addresses import AddressPolicy
+from monitor_service.security.paths import DEFAULT_URL_SCHEMES, PathPolicy, split_list
 
 # local, local[4], local[*], local[4,2], spark://host:7077[,host2:7077], yarn, k8s://https://host:443
 _MASTER = re.compile(r"^(local(\[(\*|\d+)(,\d+)?\])?|spark://[^\s/]+(:\d+)?(,[^\s/]+(:\d+)?)*|yarn|k8s://\S+)$")
@@ -63,6 +65,16 @@ class Settings(BaseSettings):
     webhook_timeout_seconds: float = Field(default=10.0, gt=0)
     webhook_max_attempts: int = Field(default=5, ge=1)
     webhook_backoff_seconds: float = Field(default=30.0, ge=0, description="First retry delay; doubles each time")
+    webhook_allowed_hosts: str = Field(
+        default="", description="Comma-separated host names, addresses or networks (10.0.0.0/8) that webhooks "
+                                "may reach although they are not public (loopback, private, link-local)")
+    # What jobs may read (docs/security.md).
+    data_root: str = Field(default="monitor-data/data", description="The folder of input data the service reads")
+    input_roots: str = Field(
+        default="", description="Comma-separated folders and URL prefixes (s3://bucket/capture) that inputs must "
+                                "lie under; default MONITOR_DATA_ROOT. The artifact root is always allowed")
+    input_url_schemes: str = Field(default=",".join(DEFAULT_URL_SCHEMES),
+                                   description="URL schemes inputs may use (comma-separated)")
 
     @field_validator("database_url")
     @classmethod
@@ -92,6 +104,23 @@ class Settings(BaseSettings):
         if not value.strip():
             raise ValueError("the artifact root must not be empty")
         return value.rstrip("/") or "/"
+
+    @model_validator(mode="after")
+    def _policies(self) -> Settings:
+        self.path_policy()  # a bad root, scheme or allow-list entry is a settings error at start
+        self.address_policy()
+        return self
+
+    def path_policy(self) -> PathPolicy:
+        """Inputs under MONITOR_INPUT_ROOTS (default MONITOR_DATA_ROOT) or the artifact root."""
+        roots = split_list(self.input_roots) or [self.data_root]
+        schemes = split_list(self.input_url_schemes)
+        if "://" in self.artifact_root:  # the operator's own choice of store is always readable
+            schemes.append(self.artifact_root.split("://", 1)[0])
+        return PathPolicy.of([*roots, self.artifact_root], schemes)
+
+    def address_policy(self) -> AddressPolicy:
+        return AddressPolicy.of(split_list(self.webhook_allowed_hosts))
 
     @property
     def sqlalchemy_url(self) -> str:

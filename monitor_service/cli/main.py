@@ -139,6 +139,10 @@ def run_job(args: argparse.Namespace, progress_enabled: bool,
         raise ConfigError(f"{plugin.monitor_type} monitors run on {' or '.join(plugin.engines)}, not {args.engine}",
                           hint=f"drop --engine {args.engine}")
     request = plugin.cli_request(args.command, args, input_spec(args))
+    from monitor_service.cli.preflight import preflight
+
+    if (failed := preflight(args.command, plugin.monitor_type, request)) is not None:
+        return plugin, failed  # a missing input is reported before Spark starts
     show = _progress_printer(progress_enabled)
     spark = None
     startup = 0.0

@@ -22,10 +22,10 @@ import pyarrow.compute as pc
 
 from monitor_service import io
 from monitor_service.core.profile import DatasetProfile
+from monitor_service.core.quarantine import MAX_SAMPLE_CHARS, CountRow, decide
 from monitor_service.duckdb.profiler import ProfileBuilder, Spans
 from monitor_service.duckdb.timestamps import NO_TIME
 from monitor_service.errors import EmptyInputError
-from monitor_service.quarantine import MAX_SAMPLE_CHARS, CountRow, decide
 from monitor_service.runner.common import ReadCounts
 from monitor_service.spark.sources import hour_of
 from monitor_service.specs import InputSpec

@@ -21,6 +21,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from monitor_service import io
+from monitor_service.security.text import RequestModel
 
 MAX_BATCH = 100_000
 
@@ -43,7 +44,7 @@ class GroundTruthLabel(BaseModel):
         return value
 
 
-class GroundTruthBatch(BaseModel):
+class GroundTruthBatch(RequestModel):
     """The request body: `{"labels": [{"inference_id": ..., "label": ...}, ...]}` or just the list."""
 
     model_config = ConfigDict(extra="forbid")

@@ -23,6 +23,13 @@ class Quarantined(BaseModel):
     by_reason: dict[str, int] = Field(default_factory=dict)
 
 
+class ColumnsDropped(BaseModel):
+    """Fields beyond the dataset config's `max_columns` in a record: not profiled, counted here."""
+
+    records: int = Field(default=0, description="Records that had more fields than max_columns")
+    fields: int = Field(default=0, description="Fields dropped from those records")
+
+
 class RunSummary(BaseModel):
     """What a baseline or analysis job did; written to `{output}/summary.json`."""
 
@@ -32,6 +39,7 @@ class RunSummary(BaseModel):
     records_read: int = 0
     records_analyzed: int = 0
     records_quarantined: Quarantined = Field(default_factory=Quarantined)
+    columns_dropped: ColumnsDropped = Field(default_factory=ColumnsDropped)
     features: int = 0
     violations: int = 0
     violations_by_check: dict[str, int] = Field(default_factory=dict)

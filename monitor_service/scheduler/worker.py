@@ -120,7 +120,8 @@ class Worker:
         except Exception as exc:  # the runners return failures as values; anything else is a bug
             log.exception("execution %s raised", claim.id)
             summary = RunSummary(job="baseline" if claim.job == "baseline" else "analyze", status="Failed",
-                                 failure_reason=describe_failure(exc))
+                                 failure_reason=describe_failure(
+                                     exc, details="the scheduler's log has the traceback"))
         return self._finish(claim, summary, time.monotonic() - started)
 
     def _session(self) -> Any:
@@ -135,9 +136,9 @@ class Worker:
         if claim.job == "baseline":
             if plugin.baseline_model is None:
                 raise ConfigError(f"monitor type {claim.monitor_type} has no baseline job")
-            request = plugin.baseline_model.model_validate(claim.request)
+            request = self._allowed(plugin.baseline_model.model_validate(claim.request))
         else:
-            request = plugin.analyze_model.model_validate(claim.request)
+            request = self._allowed(plugin.analyze_model.model_validate(claim.request))
         spark = None
         if plugin.job_engine(request, self.settings.engine) == "spark":
             spark = self._session()
@@ -147,6 +148,12 @@ class Worker:
             if claim.job == "baseline":
                 return plugin.run_baseline(spark, request)
             return plugin.run_analysis(spark, request)
+
+    def _allowed(self, request: Any) -> Any:
+        """The input roots are checked again when a job runs: a schedule stored before they
+        were set (or narrowed) must not read outside them either."""
+        self.settings.path_policy().check_model(request)
+        return request
 
     def _finish(self, claim: Claim, summary: RunSummary, duration: float) -> str:
         now = self.clock.now()

@@ -21,6 +21,7 @@ from monitor_service.monitors.base import MonitorPlugin
 from monitor_service.scheduler.expressions import (
     ExpressionError,
     ScheduleExpression,
+    check_fires,
     check_offsets,
     parse_offset,
     parse_schedule_expression,
@@ -52,6 +53,16 @@ def parse_timing(expression: str, start_offset: str | None, end_offset: str | No
     end = None if end_offset is None else parse_offset(end_offset)
     check_offsets(start, end)
     return Timing(parse_schedule_expression(expression), start, end)
+
+
+def checked_timing(expression: str, start_offset: str | None, end_offset: str | None, now: datetime) -> Timing:
+    """`parse_timing`, and the schedule must fire (within ten years of `now`); a 422 otherwise."""
+    try:
+        timing = parse_timing(expression, start_offset, end_offset)
+        check_fires(timing.expression, now, timing.start_offset)
+    except ExpressionError as exc:
+        raise InvalidField("schedule_expression", str(exc)) from exc
+    return timing
 
 
 def timing_of(schedule: Schedule) -> Timing:
@@ -92,6 +103,7 @@ def create_schedule(session: Session, monitors: Registry[MonitorPlugin], *, name
     """`settings` holds the request's monitor-settings objects by body field (see `monitor_settings`)."""
     monitor_type, plugin = resolve_monitor(monitors, monitor_type)
     own_settings = monitor_settings(plugin, monitor_type, settings)
+    checked_timing(schedule_expression, start_offset, end_offset, now)
     if session.scalar(select(Schedule.id).where(Schedule.name == name)) is not None:
         raise ConflictError(f"a schedule named {name!r} already exists", hint="pick another name")
     baseline = _check_baseline(session, baseline_id, monitor_type)
@@ -122,10 +134,7 @@ def update_schedule(session: Session, monitors: Registry[MonitorPlugin], *, sche
         plugin.check_pairing(changes.get("monitor_settings", schedule.monitor_settings), baseline.contents(),
                              baseline.id)
     merged = {k: changes.get(k, getattr(schedule, k)) for k in ("schedule_expression", "start_offset", "end_offset")}
-    try:
-        parse_timing(merged["schedule_expression"], merged["start_offset"], merged["end_offset"])
-    except ExpressionError as exc:
-        raise InvalidField("schedule_expression", str(exc)) from exc
+    checked_timing(merged["schedule_expression"], merged["start_offset"], merged["end_offset"], now)
     status = changes.get("status")
     if status == "Scheduled" and schedule.status == "Stopped":
         schedule.planned_until = now  # resume from now: a pause skips its windows on purpose
@@ -141,12 +150,18 @@ def delete_schedule(session: Session, schedule_id: str) -> None:
 
 
 def upcoming(schedule: Schedule, now: datetime, count: int = 3) -> list[tuple[datetime, datetime, datetime]]:
-    """The next `count` (scheduled time, window start, window end) after now, for display."""
+    """The next `count` (scheduled time, window start, window end) after now, for display.
+
+    Fewer (or none) when the schedule stops firing, e.g. a cron whose year range has ended.
+    """
     if schedule.status != "Scheduled":
         return []
-    timing = timing_of(schedule)
     out, fire = [], max(now, schedule.planned_until)
-    for _ in range(count):
-        fire = timing.expression.next_after(fire)
-        out.append((fire, *timing.window(fire)))
+    try:
+        timing = timing_of(schedule)
+        for _ in range(count):
+            fire = timing.expression.next_after(fire)
+            out.append((fire, *timing.window(fire)))
+    except (ExpressionError, OverflowError):
+        pass
     return out

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from monitor_service.core.quarantine import LINE_TOO_LONG
 from monitor_service.spark import payloads as P
+from monitor_service.spark.lines import text_lines
 from monitor_service.specs import DatasetConfig, SideConfig
 
 if TYPE_CHECKING:
@@ -92,17 +94,19 @@ def capture_records(spark: SparkSession, files: list[str], config: DatasetConfig
     """
     from pyspark.sql import functions as F
 
-    lines = spark.read.text(files).select(
-        F.col("value").alias("line"), F.col("_metadata.file_path").alias("source_file")
-    )
+    lines = text_lines(spark, files, config.max_line_bytes)  # over-long lines arrive as NULL, flagged
     parsed = lines.selectExpr(
         "line",
         "source_file",
+        "too_long",
+        "long_prefix",
         f"from_json(line, '{CAPTURE_SCHEMA}', "
         "map('mode', 'PERMISSIVE', 'columnNameOfCorruptRecord', '_corrupt_record')) AS env",
     ).selectExpr(
         "line",
         "source_file",
+        "too_long",
+        "long_prefix",
         "env",
         "coalesce(env.captureData.endpointInput, env.captureData.batchTransformOutput) AS in_side",
         "env.captureData.endpointOutput AS out_side" if config.capture_output else f"cast(null as {_SIDE}) AS out_side",
@@ -125,7 +129,7 @@ def capture_records(spark: SparkSession, files: list[str], config: DatasetConfig
         )
     parsed = barrier(parsed)
     line_error = (
-        "CASE WHEN NOT is_valid_utf8(line) THEN 'invalid_utf8' "
+        f"CASE WHEN too_long THEN '{LINE_TOO_LONG}' WHEN NOT is_valid_utf8(line) THEN 'invalid_utf8' "
         "WHEN env IS NULL OR env._corrupt_record IS NOT NULL THEN 'malformed_json' "
         "WHEN env.captureData IS NULL OR (in_side IS NULL AND out_side IS NULL) THEN 'missing_capture_data' "
         "WHEN in_error IS NOT NULL THEN in_error WHEN out_error IS NOT NULL THEN out_error "
@@ -138,7 +142,7 @@ def capture_records(spark: SparkSession, files: list[str], config: DatasetConfig
     )
     paired = parsed.selectExpr(
         "source_file",
-        "line",
+        "coalesce(line, long_prefix) AS line",
         f"{line_error} AS error",
         "env.eventMetadata.eventId AS event_id",
         "env.eventMetadata.inferenceId AS inference_id",

@@ -130,7 +130,8 @@ def scenario(workdir: Path) -> dict[str, Any]:
             return self.current
 
     clock, results = Clock(), {}
-    settings = Settings(database_url=f"sqlite:///{workdir}/toy.db", artifact_root=str(workdir / "artifacts"))
+    settings = Settings(database_url=f"sqlite:///{workdir}/toy.db", artifact_root=str(workdir / "artifacts"),
+                        input_roots=str(workdir))  # the toy reads its own folder
     engine = make_engine(settings)
     upgrade(engine)
     with transaction(make_sessionmaker(engine)) as session:

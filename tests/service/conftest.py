@@ -66,7 +66,10 @@ def settings(database_url: str, engine: Engine, tmp_path: Path) -> Iterator[Sett
     with engine.begin() as connection:
         for table in reversed(Base.metadata.sorted_tables):
             connection.execute(delete(table))
+    # The inputs these tests name live under /data (and /d), s3://labels and the test's folder;
+    # webhooks are sent to hooks.example.com (resolved by `fake_resolver`) and 127.0.0.1.
     yield Settings(database_url=database_url, artifact_root=str(tmp_path / "artifacts"), auto_migrate=False,
+                   input_roots=f"/data,/d,s3://labels,{tmp_path}", webhook_allowed_hosts="127.0.0.1",
                    lease_seconds=60,
                    max_attempts=3, catchup_max_windows=5, worker_concurrency=2, webhook_backoff_seconds=10,
                    webhook_max_attempts=3, max_request_bytes=2_000_000)
@@ -195,6 +198,14 @@ class Receiver:
         return httpx.Response(self.answers.pop(0) if self.answers else 200)
 
 
+PUBLIC_ADDRESS = "93.184.216.34"  # what every test host name "resolves" to; never connected to (MockTransport)
+
+
+def fake_resolver(host: str, port: int) -> list[str]:
+    """DNS for the tests: no lookups leave the machine."""
+    return [PUBLIC_ADDRESS]
+
+
 @pytest.fixture
 def receiver() -> Receiver:
     return Receiver()
@@ -210,7 +221,7 @@ def make_scheduler(settings: Settings, engine: Engine, clock: FakeClock, monitor
         clients.append(http)
         return MonitorScheduler(factory=make_sessionmaker(engine), artifacts=ArtifactStore(settings.artifact_root),
                                 settings=settings.model_copy(update=overrides), monitors=monitors, clock=clock,
-                                spark=lambda: None, http=http, owner=owner)
+                                spark=lambda: None, http=http, owner=owner, resolve=fake_resolver)
 
     yield build
     for http in clients:

@@ -25,6 +25,7 @@ pytestmark = pytest.mark.spark
 def test_real_engine_window(spark: Any, settings: Settings, engine: Engine, clock: FakeClock,
                             admin: dict[str, str], fixtures_dir: Path, tmp_path: Path) -> None:
     capture = fixtures_dir / "capture_endpoint_csv_xgb_churn.jsonl"
+    settings = settings.model_copy(update={"input_roots": f"{settings.input_roots},{fixtures_dir}"})  # reads a fixture
     with TestClient(create_app(settings, clock=clock)) as client:
         started = client.post("/api/v1/baseline-jobs", headers=admin,
                               json={"name": "churn", "input": {"path": str(capture), "format": "capture"}}).json()

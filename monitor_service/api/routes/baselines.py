@@ -13,6 +13,7 @@ from monitor_service.api.monitor_models import document_names, request_union
 from monitor_service.api.routes.inputs import InputIn, settings_given
 from monitor_service.errors import InvalidField, NotFoundError
 from monitor_service.monitors import MONITORS
+from monitor_service.security.text import JsonDocument, RequestModel
 from monitor_service.service import baselines as service
 from monitor_service.store.models import Baseline
 
@@ -41,7 +42,7 @@ def _merged_patch_model() -> Any:
 ConstraintsPatch: Any = _merged_patch_model()
 
 
-class _BaselineCreateBase(BaseModel):
+class _BaselineCreateBase(RequestModel):
     """The monitor type's documents (SageMaker's / Clarify's files as they are), checked by its readers."""
 
     model_config = ConfigDict(extra="forbid")
@@ -49,7 +50,7 @@ class _BaselineCreateBase(BaseModel):
     name: str = NAME
 
 
-class _BaselineJobCreateBase(BaseModel):
+class _BaselineJobCreateBase(RequestModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str = NAME
@@ -125,6 +126,7 @@ def create_baseline(body: BaselineCreate, session: SessionDep, resources: Resour
 @router.post("/baseline-jobs", status_code=status.HTTP_202_ACCEPTED, dependencies=[AdminAccess],
              summary="Profile a dataset into a new baseline (runs on the scheduler's Spark session)")
 def start_baseline_job(body: BaselineJobCreate, session: SessionDep, resources: ResourcesDep) -> BaselineJobOut:
+    resources.settings.path_policy().check_model(body)
     baseline, execution = service.start_baseline_job(
         session, resources.artifacts, resources.monitors, name=body.name, input_spec=body.input.spec(),
         monitor_type=body.monitor_type, settings=settings_given(body), now=resources.clock.now())
@@ -156,7 +158,7 @@ def get_document(baseline_id: str, name: str, session: SessionDep) -> dict[str, 
 
 @router.put("/baselines/{baseline_id}/documents/{name}", dependencies=[AdminAccess],
             summary="Replace one document (constraints.json, a Clarify analysis.json, ...): a new baseline version")
-def replace_document(baseline_id: str, name: str, body: Annotated[dict[str, Any], Body()], session: SessionDep,
+def replace_document(baseline_id: str, name: str, body: Annotated[JsonDocument, Body()], session: SessionDep,
                      resources: ResourcesDep) -> BaselineOut:
     baseline = service.replace_document(session, resources.artifacts, resources.monitors, baseline_id=baseline_id,
                                         name=name, document=body, now=resources.clock.now())
@@ -175,7 +177,7 @@ def get_statistics(baseline_id: str, session: SessionDep) -> dict[str, Any]:
 
 @router.put("/baselines/{baseline_id}/constraints", dependencies=[AdminAccess],
             summary="Replace the whole constraints.json (a new baseline version)")
-def replace_constraints(baseline_id: str, body: dict[str, Any], session: SessionDep,
+def replace_constraints(baseline_id: str, body: JsonDocument, session: SessionDep,
                         resources: ResourcesDep) -> BaselineOut:
     baseline = service.replace_document(session, resources.artifacts, resources.monitors, baseline_id=baseline_id,
                                         name="constraints", document=body, now=resources.clock.now())

@@ -8,17 +8,19 @@ from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from monitor_service.api.monitor_models import settings_fields
 from monitor_service.monitors import MONITORS
+from monitor_service.security.paths import InputPath
+from monitor_service.security.text import RequestModel
 from monitor_service.specs import DatasetConfig, InputFormat, InputSpec
 
 SETTINGS_FIELDS: tuple[str, ...] = tuple(settings_fields(MONITORS))
 
 
-class InputIn(BaseModel):
+class InputIn(RequestModel):
     """Where the data is: a file, folder, glob or fsspec URL, its format and column mapping."""
 
     model_config = ConfigDict(extra="forbid")
 
-    path: str = Field(min_length=1, max_length=2000)
+    path: InputPath = Field(min_length=1, max_length=2000)
     format: InputFormat = "capture"
     dataset_config: DatasetConfig = Field(default_factory=DatasetConfig)
 
@@ -32,7 +34,7 @@ def settings_given(body: BaseModel) -> dict[str, dict[str, Any]]:
             if isinstance(value := getattr(body, name, None), BaseModel)}
 
 
-class _SettingsBase(BaseModel):
+class _SettingsBase(RequestModel):
     """The settings of monitor types that have some: one optional field per type (edits of schedules)."""
 
     def settings_given(self) -> dict[str, dict[str, Any]]:

@@ -15,6 +15,7 @@ from monitor_service.api.routes.executions import ExecutionOut
 from monitor_service.api.routes.inputs import SETTINGS_FIELDS, InputIn, MonitorSettingsIn, settings_given
 from monitor_service.monitors import MONITORS
 from monitor_service.scheduler.expressions import check_offsets, parse_offset, parse_schedule_expression
+from monitor_service.security.text import RequestModel
 from monitor_service.service import executions as executions_service
 from monitor_service.service import schedules as service
 from monitor_service.service.feature_metrics import (
@@ -29,7 +30,7 @@ from monitor_service.store.models import Schedule
 router = APIRouter(prefix="/api/v1/schedules", tags=["schedules"], dependencies=[ReadAccess])
 
 
-class _Timing(BaseModel):
+class _Timing(RequestModel):
     """Validation shared by create and update: each field alone, then the offsets together."""
 
     schedule_expression: str | None = None
@@ -127,7 +128,7 @@ ScheduleOut = create_model(  # type: ignore[call-overload]
        for name in SETTINGS_FIELDS})
 
 
-class WindowIn(BaseModel):
+class WindowIn(RequestModel):
     model_config = ConfigDict(extra="forbid")
 
     start: datetime
@@ -184,6 +185,7 @@ class ModelMetricHistoryOut(BaseModel):
 
 @router.post("", status_code=status.HTTP_201_CREATED, dependencies=[AdminAccess])
 def create_schedule(body: ScheduleCreate, session: SessionDep, resources: ResourcesDep) -> ScheduleOut:
+    resources.settings.path_policy().check_model(body)
     now = resources.clock.now()
     schedule = service.create_schedule(
         session, resources.monitors, name=body.name, monitor_type=body.monitor_type,
@@ -208,6 +210,7 @@ def get_schedule(schedule_id: str, session: SessionDep, resources: ResourcesDep)
 @router.patch("/{schedule_id}", dependencies=[AdminAccess], summary="Pause, resume or edit a schedule")
 def update_schedule(schedule_id: str, body: ScheduleUpdate, session: SessionDep,
                     resources: ResourcesDep) -> ScheduleOut:
+    resources.settings.path_policy().check_model(body)
     changes = body.model_dump(mode="json", exclude_unset=True, exclude=set(MonitorSettingsIn.model_fields))
     if "input" in changes:
         changes["input_spec"] = changes.pop("input")

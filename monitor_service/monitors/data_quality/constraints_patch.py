@@ -22,6 +22,7 @@ from monitor_service.core.constraint_edits import (
 )
 from monitor_service.core.constraints import Constraints
 from monitor_service.errors import ConfigError, FormatError, InvalidField
+from monitor_service.security.text import RequestModel
 
 ALL_CHECKS = "all"
 
@@ -52,7 +53,7 @@ class FeaturePatch(BaseModel):
     clear_overrides: bool = Field(default=False, description="drop this feature's overrides first")
 
 
-class ConstraintsPatch(BaseModel):
+class ConstraintsPatch(RequestModel):
     """A validated edit of a baseline's constraints; applied in the order of the fields."""
 
     model_config = ConfigDict(extra="forbid")

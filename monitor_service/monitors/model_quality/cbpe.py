@@ -51,7 +51,7 @@ class Calibration:
         try:
             x = tuple(float(v) for v in doc["x"])
             y = tuple(float(v) for v in doc["y"])
-        except (TypeError, KeyError, ValueError) as exc:
+        except (TypeError, KeyError, ValueError, OverflowError) as exc:
             raise FormatError(f"{where} must hold numeric lists 'x' and 'y'") from exc
         if len(x) != len(y) or any(b < a for a, b in itertools.pairwise(x)):
             raise FormatError(f"{where}: 'x' must be sorted and as long as 'y'")

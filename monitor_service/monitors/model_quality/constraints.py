@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from monitor_service.core.jsonread import Where, as_number
+from monitor_service.core.json_fields import Where, as_number
 from monitor_service.core.registry import Registry
 from monitor_service.core.violations import format_double
 from monitor_service.errors import BaselineMismatchError, FormatError

@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from monitor_service.errors import ConfigError
 from monitor_service.monitors.model_quality.problem import ModelQualityAttributes
+from monitor_service.security.paths import InputPath
 from monitor_service.specs import InputSpec
 
 
@@ -19,7 +20,7 @@ class _ModelQualityRequest(BaseModel):
     input: InputSpec
     attributes: ModelQualityAttributes
     output_dir: str
-    ground_truth: str | None = None
+    ground_truth: InputPath | None = None
 
     @model_validator(mode="after")
     def _labels_located(self) -> _ModelQualityRequest:

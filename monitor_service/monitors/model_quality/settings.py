@@ -18,6 +18,7 @@ from monitor_service.monitors.model_quality.cbpe import Calibration
 from monitor_service.monitors.model_quality.constraints import parse_constraints
 from monitor_service.monitors.model_quality.problem import BLOCKS, ModelQualityAttributes
 from monitor_service.monitors.model_quality.statistics import find_block, scalar_metrics
+from monitor_service.security.paths import InputPath
 
 MONITOR_TYPE = "ModelQuality"
 # The summary.feature_metrics groups a model-quality run writes (stored as metric rows).
@@ -27,7 +28,7 @@ REALIZED, ESTIMATED = "model_quality", "model_quality_estimated"
 class ModelQualitySettings(ModelQualityAttributes):
     """Where a ModelQuality monitor finds the prediction, probability and label, and the labels' folder."""
 
-    ground_truth: str | None = Field(
+    ground_truth: InputPath | None = Field(
         default=None, min_length=1, max_length=2000,
         description="Folder or URL of SageMaker ground-truth JSONL files. Schedules: default "
                     "`{artifact_root}/ground-truth`, where POST /api/v1/ground-truth stores labels. "
@@ -39,6 +40,8 @@ class ModelQualitySettings(ModelQualityAttributes):
 
 def constraints_problem_type(document: dict[str, Any]) -> str:
     """The problem type whose constraints block a model-quality constraints.json holds."""
+    if not isinstance(document, dict):
+        raise FormatError(f"a model-quality constraints.json is a JSON object, not {type(document).__name__}")
     found = [problem for problem, blocks in BLOCKS.items() if blocks.constraints in document]
     if len(found) != 1:
         names = [b.constraints for b in BLOCKS.values()]

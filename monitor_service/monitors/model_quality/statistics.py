@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from monitor_service.core.jsonread import Where, as_number
+from monitor_service.core.json_fields import Where, as_number
 from monitor_service.errors import FormatError
 from monitor_service.monitors.model_quality.metrics import METRICS
 from monitor_service.monitors.model_quality.problem import BLOCKS
