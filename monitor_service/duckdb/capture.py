@@ -9,6 +9,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from monitor_service.core.quarantine import LINE_TOO_LONG, MAX_SAMPLE_CHARS
 from monitor_service.duckdb.fastpath import Sides, envelope_query, split_sides
 from monitor_service.duckdb.general import LineResult, capture_line
 from monitor_service.duckdb.lines import LineBatch
@@ -16,7 +17,8 @@ from monitor_service.duckdb.timestamps import NO_TIME, timestamps
 from monitor_service.duckdb.window import ABSENT, REASON_CODE, RecordBatch, ValuePart
 from monitor_service.specs import DatasetConfig
 
-LINE_SCHEMA = pa.schema([("file_index", pa.int32()), ("line_no", pa.int64()), ("raw", pa.large_binary())])
+LINE_SCHEMA = pa.schema([("file_index", pa.int32()), ("line_no", pa.int64()), ("raw", pa.large_binary()),
+                         ("too_long", pa.bool_())])
 STREAM_ROWS = 8192  # lines per Arrow batch DuckDB pulls
 RESULT_ROWS = 65536  # lines per batch of results: fewer, larger calls of the profiler's loops
 
@@ -39,7 +41,8 @@ class CaptureDecoder:
         def arrow_batches() -> Iterator[pa.RecordBatch]:
             for batch in lines:
                 table = pa.table({"file_index": pa.array(np.full(len(batch), batch.file_index, np.int32)),
-                                  "line_no": batch.line_numbers, "raw": batch.lines}, schema=LINE_SCHEMA)
+                                  "line_no": batch.line_numbers, "raw": batch.lines,
+                                  "too_long": pa.array(batch.long_mask)}, schema=LINE_SCHEMA)
                 yield from table.to_batches(max_chunksize=STREAM_ROWS)
 
         self.con.register("_stream", pa.RecordBatchReader.from_batches(LINE_SCHEMA, arrow_batches()))
@@ -102,6 +105,9 @@ class CaptureDecoder:
         line_numbers = rows.column("line_no").to_numpy()[picked].tolist()
         out = _Builder()
         for state, raw, line_no in zip(states, raws, line_numbers, strict=True):
+            if state == "too_long":
+                out.error_row(line_no, LINE_TOO_LONG, sample_text(raw), None, None)
+                continue
             if state == "bad_utf8":
                 out.error_row(line_no, "invalid_utf8", raw.decode("utf-8", errors="replace"), None, None)
                 continue
@@ -169,6 +175,11 @@ class _Builder:
             line=pa.array(self.line_text, pa.large_string()),
             parts=[ValuePart.strings(offsets, pa.array(self.values, pa.large_string()),
                                      names=pa.array(self.names, pa.large_string()))])
+
+
+def sample_text(raw: bytes) -> str:
+    """What a sample keeps of an over-long line: its first characters, as Spark's `substring`."""
+    return raw.decode("utf-8", errors="replace")[:MAX_SAMPLE_CHARS]
 
 
 def _absent(count: int | None) -> int:

@@ -9,8 +9,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from monitor_service.core.quarantine import LINE_TOO_LONG
 from monitor_service.duckdb import payloads as P
-from monitor_service.duckdb.capture import _Builder
+from monitor_service.duckdb.capture import _Builder, sample_text
 from monitor_service.duckdb.jackson import java_double, to_json
 from monitor_service.duckdb.lines import LineBatch
 from monitor_service.duckdb.timestamps import NO_TIME
@@ -38,16 +39,19 @@ class CsvDecoder:
         self.names = spec.dataset_config.input.names or self.header
 
     def decode(self, batch: LineBatch) -> Iterator[RecordBatch]:
-        self.con.register("_lines", pa.table({"line_no": batch.line_numbers, "raw": batch.lines}))
+        self.con.register("_lines", pa.table({"line_no": batch.line_numbers, "raw": batch.lines,
+                                              "too_long": pa.array(batch.long_mask)}))
         try:
             rows = self.con.sql(f"""
-                SELECT line_no, line IS NULL AS bad, CASE WHEN line IS NULL THEN raw END AS raw,
+                SELECT line_no, too_long, line IS NULL AND NOT too_long AS bad,
+                  CASE WHEN line IS NULL THEN raw END AS raw,
                   CASE WHEN strpos(line, '"') > 0 THEN line END AS quoted,
                   CASE WHEN strpos(line, '"') = 0 THEN list_transform(
                     string_split(line, {sql_string(self.delimiter)}), lambda v: nullif(v, '')) END AS vals,
                   CASE WHEN strpos(line, '"') = 0 THEN string_split(replace(line, chr(65279), ''),
                     {sql_string(self.delimiter)}) END AS raw_vals
-                FROM (SELECT line_no, raw, TRY(decode(raw)) AS line FROM _lines)
+                FROM (SELECT line_no, raw, too_long, CASE WHEN NOT too_long THEN TRY(decode(raw)) END AS line
+                      FROM _lines)
                 WHERE line IS NULL OR trim(line) <> ''
             """).to_arrow_table().combine_chunks()
         finally:
@@ -57,14 +61,17 @@ class CsvDecoder:
         out = _Builder()
         quoted = rows.column("quoted").to_pylist()
         bad = rows.column("bad").to_pylist()
+        long = rows.column("too_long").to_pylist()
         raws = rows.column("raw").to_pylist()
-        plain_vals = rows.column("vals").to_pylist() if any(q is not None or b for q, b in zip(quoted, bad,
-                                                                                               strict=True)) else None
-        if plain_vals is None:
+        if not any(q is not None or b or t for q, b, t in zip(quoted, bad, long, strict=True)):
             yield self._plain(batch.file_index, rows)
             return
+        plain_vals = rows.column("vals").to_pylist()
         raw_vals = rows.column("raw_vals").to_pylist()
         for i, line_no in enumerate(rows.column("line_no").to_pylist()):
+            if long[i]:
+                out.error_row(line_no, LINE_TOO_LONG, sample_text(raws[i]), None, None)
+                continue
             if bad[i]:
                 out.error_row(line_no, "invalid_utf8", raws[i].decode("utf-8", errors="replace"), None, None)
                 continue
@@ -77,7 +84,7 @@ class CsvDecoder:
                 if self.header is not None and raw_vals[i] == self.header:
                     continue
                 values = plain_vals[i]
-            out.record(line_no, len(values), [(_name(self.names, i), v) for i, v in enumerate(values)])
+            out.record(line_no, len(values), [(_name(self.names, j), v) for j, v in enumerate(values)])
         yield out.build(self.con, batch.file_index, times=False)
 
     def _plain(self, file_index: int, rows: pa.Table) -> RecordBatch:
@@ -119,7 +126,11 @@ class JsonlDecoder:
 
     def decode(self, batch: LineBatch) -> Iterator[RecordBatch]:
         out = _Builder()
-        for line_no, raw in zip(batch.line_numbers.tolist(), batch.lines.to_pylist(), strict=True):
+        for line_no, raw, long in zip(batch.line_numbers.tolist(), batch.lines.to_pylist(), batch.long_mask.tolist(),
+                                      strict=True):
+            if long:
+                out.error_row(line_no, LINE_TOO_LONG, sample_text(raw), None, None)
+                continue
             try:
                 text = raw.decode("utf-8")
             except UnicodeDecodeError:

@@ -65,8 +65,9 @@ def _canonical_time(column: str) -> str:
 
 
 def envelope_query(config: DatasetConfig, table: str) -> str:
-    """One row per line of `table` (file_index, line_no, raw): `state` (NULL: read here; 'bad_utf8';
-    'general'), the envelope's fields and the line itself (for the general path and samples)."""
+    """One row per line of `table` (file_index, line_no, raw, too_long): `state` (NULL: read here;
+    'too_long'; 'bad_utf8'; 'general'), the envelope's fields and the line itself (for the general
+    path and samples)."""
     out_side = ("e.captureData.endpointOutput" if config.capture_output
                 else "NULL::STRUCT(" + ", ".join(f"{f} VARCHAR" for f in _SIDE_FIELDS) + ")")
     side_columns = []
@@ -75,13 +76,13 @@ def envelope_query(config: DatasetConfig, table: str) -> str:
         side_columns += [f"{struct}.{f} AS {prefix}_{f}" for f in ("observedContentType", "data", "encoding")]
     return f"""
 WITH decoded AS (
-  SELECT file_index, line_no, raw, TRY(decode(raw)) AS line FROM {table}
+  SELECT file_index, line_no, raw, too_long, CASE WHEN NOT too_long THEN TRY(decode(raw)) END AS line FROM {table}
 ), parsed AS (
-  SELECT file_index, line_no, raw, line,
+  SELECT file_index, line_no, raw, too_long, line,
     CASE WHEN starts_with(ltrim(line, E' \\t\\n\\r'), '{{') THEN TRY(from_json(line, '{CAPTURE_STRUCTURE}')) END AS e
   FROM decoded
 ), typed AS (
-  SELECT file_index, line_no, raw, line IS NULL AS bad_utf8, e,
+  SELECT file_index, line_no, raw, too_long, line IS NULL AS bad_utf8, e,
     CASE WHEN e IS NOT NULL AND ({_suspicious()}) THEN json_type(line, {_TYPE_PATHS}) END AS t,
     CASE WHEN NOT {_canonical_time("e.eventMetadata.inferenceTime")} THEN
       {time_parts_sql("e.eventMetadata.inferenceTime")} END AS tm
@@ -91,7 +92,8 @@ WITH decoded AS (
   FROM typed
 )
 SELECT file_index, line_no, raw,
-  CASE WHEN bad_utf8 THEN 'bad_utf8' WHEN e IS NULL OR (t IS NOT NULL AND NOT ({_types_ok()})) THEN 'general' END
+  CASE WHEN too_long THEN 'too_long' WHEN bad_utf8 THEN 'bad_utf8'
+       WHEN e IS NULL OR (t IS NOT NULL AND NOT ({_types_ok()})) THEN 'general' END
     AS state,
   e.captureData IS NOT NULL AS has_capture,
   {", ".join(side_columns)},

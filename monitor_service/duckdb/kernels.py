@@ -220,9 +220,9 @@ def profile_values(starts: np.ndarray, ends: np.ndarray, data: np.ndarray, valid
                    domain_keys: np.ndarray, domain_bounds: np.ndarray, domain_matches: np.ndarray) -> tuple[int, int]:
     """Profile values `i` (bytes `data[starts[i]:ends[i]]`, column `cols[i]`).
 
-    Writes `types[i]` and `numbers[i]` (NaN unless numeric), lists values Python must parse in
-    `slow` and values new to a column's table in `new_values` (pairs of column, value index);
-    returns how many of each were written.
+    A negative column skips the value. Writes `types[i]` and `numbers[i]` (NaN unless numeric),
+    lists values Python must parse in `slow` and values new to a column's table in `new_values`
+    (pairs of column, value index); returns how many of each were written.
     """
     n_slow = 0
     n_new = 0
@@ -231,6 +231,9 @@ def profile_values(starts: np.ndarray, ends: np.ndarray, data: np.ndarray, valid
     for i in range(len(cols)):
         c = cols[i]
         numbers[i] = np.nan
+        if c < 0:  # a value not profiled (a field past max_columns)
+            types[i] = UNKNOWN
+            continue
         if not valid[i]:
             types[i] = UNKNOWN
             type_counts[c, UNKNOWN] += 1

@@ -19,19 +19,30 @@ import numpy as np
 import pyarrow as pa
 
 BLOCK_BYTES = 16 * 1024 * 1024
+# What is kept of a line over the limit: enough bytes for the sample's 65,536 characters.
+PREFIX_BYTES = 4 * 65_536
 _LF, _CR = 10, 13
 
 
 @dataclass
 class LineBatch:
-    """Consecutive lines of one file: `line_no` counts from 0 within the file."""
+    """Consecutive lines of one file: `line_no` counts from 0 within the file.
+
+    A line longer than the limit is kept only as its first `PREFIX_BYTES` and flagged in
+    `too_long` (None: no line of the batch is), so that nothing parses it.
+    """
 
     file_index: int
     lines: pa.BinaryArray
     first_line: int
+    too_long: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.lines)
+
+    @property
+    def long_mask(self) -> np.ndarray:
+        return self.too_long if self.too_long is not None else np.zeros(len(self.lines), np.bool_)
 
     @property
     def line_numbers(self) -> np.ndarray:
@@ -52,23 +63,92 @@ def open_input(fs: Any, path: str) -> IO[bytes]:
     return handle
 
 
-def file_lines(handle: IO[bytes], file_index: int, block_bytes: int = BLOCK_BYTES) -> Iterator[LineBatch]:
-    """The lines of one open file, a block at a time."""
+def file_lines(handle: IO[bytes], file_index: int, block_bytes: int = BLOCK_BYTES,
+               max_line_bytes: int | None = None) -> Iterator[LineBatch]:
+    """The lines of one open file, a block at a time; lines over `max_line_bytes` are cut and flagged.
+
+    A line that does not end within the limit is not kept whole: past the limit only its
+    prefix is held while the rest of it is skipped, so one huge line cannot exhaust memory.
+    """
     carry = b""
+    skipping = False  # inside a line already known to be too long: drop bytes up to its end
+    drop_lf = False  # the long line ended with a CR at the end of a block: a LF next is its CRLF
     line_no = 0
     while True:
         block = handle.read(block_bytes)
         at_end = not block
+        if drop_lf and block:
+            block = block[1:] if block[:1] == b"\n" else block
+            drop_lf = False
+        if skipping:
+            cut = _first_terminator(block)
+            head = block if cut < 0 else block[:cut]
+            carry += head[: max(0, PREFIX_BYTES - len(carry))]  # the prefix keeps its full length
+            if cut < 0 and not at_end:
+                continue
+            yield _long_line(file_index, carry, line_no)
+            line_no += 1
+            carry, skipping = b"", False
+            if at_end:
+                return
+            if block[cut:cut + 2] == b"\r\n":
+                block = block[cut + 2:]
+            else:
+                drop_lf = block[cut] == _CR and cut == len(block) - 1
+                block = block[cut + 1:]
+            if not block:
+                continue
         data = carry + block if carry else block
         if not data:
-            return
+            if at_end:
+                return
+            continue
         lines, rest = split_block(data, at_end)
         carry = rest
+        long_done = False
+        held_cr = carry.endswith(b"\r")  # held back as a possible CRLF: then the line has ended
+        if max_line_bytes is not None and len(carry) - held_cr > max_line_bytes:
+            if held_cr:
+                long_done, drop_lf = True, True
+                carry = carry[:-1]
+            else:
+                skipping = True
+            carry = carry[:PREFIX_BYTES]
         if len(lines):
-            yield LineBatch(file_index, lines, line_no)
+            batch = LineBatch(file_index, lines, line_no)
+            if max_line_bytes is not None:
+                batch = _flag_long(batch, max_line_bytes)
+            yield batch
             line_no += len(lines)
+        if long_done:
+            yield _long_line(file_index, carry, line_no)
+            line_no += 1
+            carry = b""
         if at_end:
             return
+
+
+def _first_terminator(block: bytes) -> int:
+    found = [i for i in (block.find(b"\n"), block.find(b"\r")) if i >= 0]
+    return min(found) if found else -1
+
+
+def _long_line(file_index: int, prefix: bytes, line_no: int) -> LineBatch:
+    return LineBatch(file_index, pa.array([prefix], pa.large_binary()), line_no,  # type: ignore[arg-type]
+                     too_long=np.ones(1, np.bool_))
+
+
+def _flag_long(batch: LineBatch, max_line_bytes: int) -> LineBatch:
+    """Cut the lines of `batch` longer than the limit to their prefix and flag them."""
+    offsets = np.frombuffer(batch.lines.buffers()[1], dtype=np.int64)[: len(batch) + 1]
+    long = np.diff(offsets) > max_line_bytes
+    if not long.any():
+        return batch
+    values = batch.lines.to_pylist()
+    for i in np.flatnonzero(long).tolist():
+        values[i] = values[i][:PREFIX_BYTES]
+    return LineBatch(batch.file_index, pa.array(values, pa.large_binary()), batch.first_line,  # type: ignore[arg-type]
+                     too_long=long)
 
 
 def split_block(data: bytes, at_end: bool) -> tuple[pa.BinaryArray, bytes]:

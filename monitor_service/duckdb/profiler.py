@@ -176,6 +176,8 @@ class ProfileBuilder:
         if width:
             matrix = numbers.reshape(-1, width)
             for j in range(width):
+                if cols[j] < 0:
+                    continue
                 column = matrix[:, j]
                 self._numbers(int(cols[j]), column[~np.isnan(column)])
             return

@@ -92,8 +92,9 @@ class _Decoders:
         return list(self._decoder().decode(lines))
 
     def decoded(self, listed: Any) -> Iterator[RecordBatch]:
+        limit = self.spec.dataset_config.max_line_bytes
         if self.spec.format == "capture":
-            yield from self._decoder().decode_stream(_lines(listed))
+            yield from self._decoder().decode_stream(_lines(listed, limit))
             return
         if self.spec.format == "parquet":
             decoder = self._decoder()
@@ -103,7 +104,7 @@ class _Decoders:
         pending: collections.deque[Future[list[RecordBatch]]] = collections.deque()
         for index, path in enumerate(listed.files):
             with open_input(listed.fs, path) as handle:
-                for lines in file_lines(handle, index):
+                for lines in file_lines(handle, index, max_line_bytes=limit):
                     pending.append(self.pool.submit(self._decode, lines))
                     while len(pending) > DECODE_THREADS:
                         yield from pending.popleft().result()
@@ -111,10 +112,10 @@ class _Decoders:
             yield from pending.popleft().result()
 
 
-def _lines(listed: Any) -> Iterator[LineBatch]:
+def _lines(listed: Any, max_line_bytes: int) -> Iterator[LineBatch]:
     for index, path in enumerate(listed.files):
         with open_input(listed.fs, path) as handle:
-            yield from file_lines(handle, index)
+            yield from file_lines(handle, index, max_line_bytes=max_line_bytes)
 
 
 def _background(batches: Iterator[RecordBatch]) -> Iterator[RecordBatch]:

@@ -22,7 +22,7 @@ import pyarrow.compute as pc
 
 from monitor_service import io
 from monitor_service.core.profile import DatasetProfile
-from monitor_service.core.quarantine import MAX_SAMPLE_CHARS, CountRow, decide
+from monitor_service.core.quarantine import DUPLICATE_KEY, MAX_SAMPLE_CHARS, CountRow, decide
 from monitor_service.duckdb.profiler import ProfileBuilder, Spans
 from monitor_service.duckdb.timestamps import NO_TIME
 from monitor_service.errors import EmptyInputError
@@ -120,6 +120,8 @@ class WindowReader:
         self._end = _micros(window.end) if window else None
         self._file_hour = [_hour_micros(s) for s in sources]
         self.counts: Counter[tuple[int, int, int, int]] = Counter()
+        # (error, in count, out count, state) -> (fields dropped beyond max_columns, records that lost some)
+        self.dropped: dict[tuple[int, int, int, int], tuple[int, int]] = {}
         self.groups: dict[tuple[int, int], ProfileBuilder] = {}
         self.samples = _Samples(self.config.quarantine_sample_size)
         self._positional_names: dict[tuple[int, int], list[str]] = {}
@@ -129,8 +131,15 @@ class WindowReader:
         if len(batch) == 0:
             return
         state = self._states(batch)
-        for key, n in _tally(batch.error, batch.in_count, batch.out_count, state):
+        self._repeated_names(batch)
+        fields = sum((np.diff(part.offsets) for part in batch.parts), np.zeros(len(batch), np.int64))
+        dropped = np.where(batch.error == 0, np.maximum(fields - self.config.max_columns, 0), 0)
+        for key, n, fields_dropped, truncated in _tally(batch.error, batch.in_count, batch.out_count, state,
+                                                         dropped):
             self.counts[key] += n
+            if fields_dropped:
+                self.dropped[key] = self.dropped.get(key, (0, 0))
+                self.dropped[key] = (self.dropped[key][0] + fields_dropped, self.dropped[key][1] + truncated)
         errors = batch.error != 0
         charged = state != OUT
         for code in np.unique(batch.error[errors & charged]).tolist():
@@ -150,6 +159,32 @@ class WindowReader:
             if self.samples.wants(("signature", key)):
                 self.samples.offer(("signature", key), batch, rows, self._sample)
             self._profile(key, batch, rows)
+
+    def _repeated_names(self, batch: RecordBatch) -> None:
+        """Records naming a column twice are quarantined as `duplicate_key` (`_checked_fields`)."""
+        ok = batch.error == 0
+        if not ok.any():
+            return
+        if any(part.names is not None for part in batch.parts):
+            for part in batch.parts:
+                if part.names is not None and len(part.names):
+                    batch.error[ok & _records_repeating_names(part)] = REASON_CODE[DUPLICATE_KEY]
+            return
+        signatures = _pack(batch.in_count, batch.out_count)
+        for packed in _distinct(signatures[ok]).tolist():
+            if _repeated(self._names_for(_unpack(packed))):
+                batch.error[ok & (signatures == packed)] = REASON_CODE[DUPLICATE_KEY]
+
+    def _names_of(self, batch: RecordBatch, i: int) -> list[str]:
+        """Record i's field names in their order (named parts, else by the record's signature)."""
+        names: list[str] = []
+        for part in batch.parts:
+            if part.names is not None:
+                lo, hi = part.of(i)
+                names.extend(part.names.slice(lo, hi - lo).to_pylist())
+        if names or all(part.names is not None for part in batch.parts):
+            return names
+        return self._names_for((int(batch.in_count[i]), int(batch.out_count[i])))
 
     def _states(self, batch: RecordBatch) -> np.ndarray:
         n = len(batch)
@@ -188,8 +223,12 @@ class WindowReader:
             return
         first = "out" if self.config.output_position == "START" else "in"
         offset = 0 if side == first else (out_n if first == "out" else in_n)
-        names = self._names_for(key)[offset:offset + width]
-        cols = builder.column_ids(names, list(range(offset, offset + width)))
+        kept = min(width, self.config.max_columns - offset)  # fields past max_columns are not profiled
+        if kept <= 0:
+            return
+        names = self._names_for(key)[offset:offset + kept]
+        cols = np.full(width, -1, np.int32)
+        cols[:kept] = builder.column_ids(names, list(range(offset, offset + kept)))
         builder.add(values, np.tile(cols, records), uniform_width=width)
 
     def _named(self, builder: ProfileBuilder, values: Spans, names: pa.Array, starts: np.ndarray) -> None:
@@ -199,10 +238,15 @@ class WindowReader:
         positions = np.arange(len(values)) - np.repeat(starts, counts)
         encoded = pc.dictionary_encode(names)
         indices = encoded.indices.to_numpy(zero_copy_only=False)
+        kept = positions < self.config.max_columns  # fields past max_columns are not profiled
         first_pos = np.full(len(encoded.dictionary), np.iinfo(np.int64).max, np.int64)
-        np.minimum.at(first_pos, indices, positions)
-        ids = builder.column_ids(encoded.dictionary.to_pylist(), first_pos.tolist())
-        builder.add(values, ids[indices])
+        np.minimum.at(first_pos, indices[kept], positions[kept])
+        seen = first_pos < np.iinfo(np.int64).max
+        ids = np.full(len(encoded.dictionary), -1, np.int32)
+        if seen.any():
+            ids[seen] = builder.column_ids([n for n, s in zip(encoded.dictionary.to_pylist(), seen.tolist(),
+                                                              strict=True) if s], first_pos[seen].tolist())
+        builder.add(values, np.where(kept, ids[indices], -1).astype(np.int32))
 
     def _names_for(self, key: tuple[int, int]) -> list[str]:
         """Positional names of a fast-path record with this signature (`name_fields` for two CSV sides)."""
@@ -224,18 +268,21 @@ class WindowReader:
         for part in batch.parts:
             lo, hi = part.of(i)
             sides.setdefault(part.side if part.names is None else "named", []).extend(
-                part.values.text(i) for i in range(lo, hi))
+                part.values.text(v) for v in range(lo, hi))
         first, second = ("out", "in") if self.config.output_position == "START" else ("in", "out")
         values = sides.get("named", []) + sides.get(first, []) + sides.get(second, [])
+        names = self._names_of(batch, i) if batch.error[i] == REASON_CODE[DUPLICATE_KEY] else []
         return {"source_file": self.sources[batch.file_index], "event_id": batch.event_id[i].as_py(),
                 "record_index": int(batch.record_index[i]), "line": line,
-                "inference_time": batch.inference_time[i].as_py(),
-                "in_count": _count(batch.in_count[i]), "out_count": _count(batch.out_count[i]), "values": values}
+                "inference_time": batch.inference_time[i].as_py(), "names": names,
+                "in_count": _count(batch.in_count[i]), "out_count": _count(batch.out_count[i]),
+                "values": values[: self.config.max_columns]}
 
     # --- the end -----------------------------------------------------------------------------------
     def finish(self, quarantine_dir: str | None, described: str,
                categorical: set[str] | None = None) -> tuple[ReadCounts, DatasetProfile]:
-        rows = [CountRow(REASONS[e] or None, _count(i), _count(o), _STATES[st], n)
+        rows = [CountRow(REASONS[e] or None, _count(i), _count(o), _STATES[st], n, *self.dropped.get((e, i, o, st),
+                                                                                                     (0, 0)))
                 for (e, i, o, st), n in sorted(self.counts.items())]
         decision = decide(rows, self.input_names, self.output_names)
         expected_in, expected_out = decision.expected_in, decision.expected_out
@@ -255,7 +302,8 @@ class WindowReader:
             for name in ("counts.json", "samples.jsonl"):
                 io.remove(io.join(quarantine_dir, name))
         counts = ReadCounts(records_read=decision.total, records_valid=valid, outside_window=decision.outside,
-                            quarantined=dict(quarantined), quarantine_files=files)
+                            quarantined=dict(quarantined), quarantine_files=files,
+                            fields_dropped=decision.fields_dropped, records_truncated=decision.records_truncated)
         if valid == 0:
             error = EmptyInputError(counts.empty_reason(described, self.spec))
             error.read = counts  # type: ignore[attr-defined]
@@ -305,22 +353,38 @@ def _distinct(keys: np.ndarray) -> np.ndarray:
     return np.unique(keys)
 
 
-def _tally(error: np.ndarray, in_count: np.ndarray, out_count: np.ndarray,
-           state: np.ndarray) -> list[tuple[tuple[int, int, int, int], int]]:
-    """Counts of each (error, in count, out count, window state)."""
+def _tally(error: np.ndarray, in_count: np.ndarray, out_count: np.ndarray, state: np.ndarray,
+           dropped: np.ndarray) -> list[tuple[tuple[int, int, int, int], int, int, int]]:
+    """Per (error, in count, out count, window state): records, fields dropped, records that lost some."""
     signature = _pack(in_count, out_count)
     code = error.astype(np.int64) << 3 | state.astype(np.int64)
     if (signature == signature[0]).all() and (code == code[0]).all():
-        pairs, counts = [(int(signature[0]), int(code[0]))], [len(code)]
+        groups = [(int(signature[0]), int(code[0]), np.arange(len(code)))]
     else:
         keys = np.rec.fromarrays([signature, code], names="s,c")
-        unique, found = np.unique(keys, return_counts=True)
-        pairs, counts = [(int(u["s"]), int(u["c"])) for u in unique], found.tolist()
+        unique, inverse = np.unique(keys, return_inverse=True)
+        groups = [(int(u["s"]), int(u["c"]), np.flatnonzero(inverse == g)) for g, u in enumerate(unique)]
     out = []
-    for (packed, c), n in zip(pairs, counts, strict=True):
+    for packed, c, rows in groups:
         in_n, out_n = _unpack(packed)
-        out.append(((c >> 3, in_n, out_n, c & 7), n))
+        lost = dropped[rows]
+        out.append(((c >> 3, in_n, out_n, c & 7), len(rows), int(lost.sum()), int((lost > 0).sum())))
     return out
+
+
+def _records_repeating_names(part: ValuePart) -> np.ndarray:
+    """Per record of a named part: does it name a column twice?"""
+    lengths = np.diff(part.offsets)
+    assert part.names is not None
+    codes = pc.dictionary_encode(part.names).indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    records = np.repeat(np.arange(len(lengths), dtype=np.int64), lengths)
+    pairs = np.unique(records * (int(codes.max()) + 1 if len(codes) else 1) + codes)
+    distinct = np.bincount(pairs // (int(codes.max()) + 1 if len(codes) else 1), minlength=len(lengths))
+    return distinct < lengths
+
+
+def _repeated(names: list[str]) -> bool:
+    return len(set(names)) != len(names)
 
 
 def _select(part: ValuePart, rows: np.ndarray, total: int) -> tuple[Spans, pa.Array | None, np.ndarray]:
@@ -350,6 +414,9 @@ def _sample_doc(reason: str, raw: dict[str, Any], expected_in: int | None, expec
         sample["detail"] = (f"input has {raw['in_count']} fields (expected {expected_in}), "
                             f"output has {raw['out_count']} fields (expected {expected_out})")
         sample["values"] = list(raw["values"] or [])
+    if reason == DUPLICATE_KEY:
+        repeated = sorted(name for name, n in Counter(raw["names"]).items() if n > 1)
+        sample["detail"] = f"the names {repeated} occur more than once in one record"
     return sample
 
 

@@ -73,8 +73,8 @@ def assert_same_runs(runs: dict[str, Run]) -> None:
     """Everything both engines wrote for one job agrees (see the module docstring)."""
     spark, duck = runs["spark"], runs["duckdb"]
     assert duck.summary.status == spark.summary.status, (duck.summary.failure_reason, spark.summary.failure_reason)
-    for field in ("records_read", "records_analyzed", "records_quarantined", "features", "violations",
-                  "violations_by_check", "check_errors"):
+    for field in ("records_read", "records_analyzed", "records_quarantined", "columns_dropped", "features",
+                  "violations", "violations_by_check", "check_errors"):
         assert getattr(duck.summary, field) == getattr(spark.summary, field), field
     if spark.summary.status == "Failed":
         assert duck.summary.failure_reason == spark.summary.failure_reason

@@ -234,3 +234,29 @@ def test_model_quality_data(spark: Any, tmp_path: Path) -> None:
                                                 dataset_config=DatasetConfig(header=True)), tmp_path / "csv"))
     window = Window(start=datetime(2024, 5, 1, 10, tzinfo=UTC), end=datetime(2024, 5, 1, 11, tzinfo=UTC))
     assert_same_runs(baselines(spark, InputSpec(path=str(tmp_path / "capture"), window=window), tmp_path / "cap"))
+
+
+def test_over_long_lines_repeated_keys_and_too_many_columns(spark: Any, tmp_path: Path) -> None:
+    """The hardened reader's reasons (line_too_long, duplicate_key) and max_columns on both engines."""
+    config = DatasetConfig(max_line_bytes=2048, max_columns=6, quarantine_sample_size=5)
+    good = [csv_capture([str(i), f"{i / 3:.3f}", "x"], "0.5", f"good-{i}", AT) for i in range(8)]
+    lines = [
+        *good[:4],
+        csv_capture(["1" * 3000, "x", "y"], "0.5", "too-long", AT),
+        _line("repeated", _json('{"a": 1, "a": 2}'), _json("0.1")),
+        _line("collides", _json('{"a.b": 1, "a": {"b": 2}}'), _json("0.2")),
+        _line("wide", _json(json.dumps({f"k{i}": i for i in range(10)})), _json("0.3")),
+        csv_capture([str(i) for i in range(9)], "0.6", "wide-csv", AT),
+        *good[4:],
+    ]
+    (tmp_path / "capture.jsonl").write_text("\n".join(lines) + "\n")
+    runs = baselines(spark, InputSpec(path=str(tmp_path / "capture.jsonl"), dataset_config=config), tmp_path / "c")
+    assert runs["duckdb"].summary.records_quarantined.by_reason.keys() >= {"line_too_long", "duplicate_key"}
+    assert runs["duckdb"].summary.columns_dropped.fields > 0
+    assert_same_runs(runs)
+    (tmp_path / "rows.jsonl").write_text("\n".join(['{"a": 1, "a": 2}', '{"a": ' + '"z' * 1500 + '"}',
+                                                    json.dumps({f"k{i}": i for i in range(9)}), '{"b": 3}']) + "\n")
+    (tmp_path / "rows.csv").write_text("1,2\n" + "3," + "4" * 3000 + "\n5,6,7,8,9,10,11,12\n")
+    for name, fmt in (("rows.jsonl", "jsonl"), ("rows.csv", "csv")):
+        spec = InputSpec(path=str(tmp_path / name), format=fmt, dataset_config=config)
+        assert_same_runs(baselines(spark, spec, tmp_path / fmt))
