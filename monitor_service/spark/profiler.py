@@ -94,7 +94,7 @@ def profile_records(
         F.stddev_pop("num").alias("num_std"),
         F.expr(f"kll_sketch_agg_double(num, {DEFAULT_K})").alias("kll"),
         F.expr("hll_sketch_agg(value)").alias("hll"),
-        F.expr(f"approxhistogram_items(value, {histogram_items(limit)}, {TRACKED_ITEMS})").alias("top"),
+        F.expr(f"approx_top_k(value, {histogram_items(limit)}, {TRACKED_ITEMS})").alias("top"),
     ]
     if domains:
         domain_map = (
