@@ -11,7 +11,7 @@ import pyarrow.compute as pc
 
 from monitor_service.core.quarantine import LINE_TOO_LONG, MAX_SAMPLE_CHARS
 from monitor_service.duckdb.fastpath import Sides, envelope_query, split_sides
-from monitor_service.duckdb.general import LineResult, capture_line
+from monitor_service.duckdb.general import LineResult, capture_line, envelope_metadata
 from monitor_service.duckdb.lines import LineBatch
 from monitor_service.duckdb.timestamps import NO_TIME, timestamps
 from monitor_service.duckdb.window import ABSENT, REASON_CODE, RecordBatch, ValuePart
@@ -109,7 +109,11 @@ class CaptureDecoder:
                 out.error_row(line_no, LINE_TOO_LONG, sample_text(raw), None, None)
                 continue
             if state == "bad_utf8":
-                out.error_row(line_no, "invalid_utf8", raw.decode("utf-8", errors="replace"), None, None)
+                # Spark still reads the envelope of such a line (bytes replaced), so its event id and
+                # inferenceTime (which charges the line to a window) are known
+                text = raw.decode("utf-8", errors="replace")
+                meta = envelope_metadata(text)
+                out.error_row(line_no, "invalid_utf8", text, meta.get("eventId"), meta.get("inferenceTime"))
                 continue
             text = raw.decode("utf-8")
             out.line(line_no, text, capture_line(text, self.config))

@@ -95,6 +95,14 @@ def envelope(line: str) -> tuple[dict[str, dict[str, str | None] | None], dict[s
     return sides, meta, capture is not None
 
 
+def envelope_metadata(line: str) -> dict[str, str | None]:
+    """The event metadata of a line as Spark's PERMISSIVE reading keeps it (empty if it cannot)."""
+    try:
+        return envelope(line)[1]
+    except Corrupt:
+        return {}
+
+
 # --- one side: `_side_columns` ----------------------------------------------------------------------
 
 @dataclass

@@ -54,16 +54,9 @@ class ReadResult:
             shutil.rmtree(self.staging_dir, ignore_errors=True)
 
 
-def finalize_records(
-    raw: DataFrame,
-    spec: InputSpec,
-    quarantine_dir: str | None,
-    described: str,
-    output_names: list[str] | None = None,
-    input_names: list[str] | None = None,
-) -> ReadResult:
-    """Count, quarantine and window-filter `raw`; raise EmptyInputError when nothing is left."""
-    from pyspark import StorageLevel
+def checked_rows(raw: DataFrame, spec: InputSpec) -> DataFrame:
+    """`raw` with `duplicate_key` decided, fields beyond `max_columns` dropped (`dropped_fields`),
+    `inference_time` and `window_state` (in / out / invalid, n/a for a line's own error)."""
     from pyspark.sql import functions as F
 
     window = spec.window
@@ -92,7 +85,46 @@ def finalize_records(
             .otherwise(F.lit("out"))
         )
     raw = _checked_fields(raw, spec.dataset_config.max_columns)
-    rows = raw.withColumn("inference_time", time).withColumn("window_state", state)
+    return raw.withColumn("inference_time", time).withColumn("window_state", state)
+
+
+def reason_column(expected_in: int | None, expected_out: int | None) -> Any:
+    """A row's quarantine reason once the expected field counts are known (null outside the window)."""
+    from pyspark.sql import functions as F
+
+    reason = F.coalesce(
+        F.col("error"),
+        F.when(F.col("window_state") == "invalid", F.lit("invalid_inference_time")),
+        _count_mismatch("in_count", expected_in),
+        _count_mismatch("out_count", expected_out),
+    )
+    return F.when(F.col("window_state") != "out", reason)
+
+
+def write_quarantine(rows: DataFrame, quarantine_dir: str | None, quarantined: dict[str, int], spec: InputSpec,
+                     expected_in: int | None, expected_out: int | None) -> list[str]:
+    """The counts and samples files (rows need `reason`), or remove an earlier run's when nothing was quarantined."""
+    if quarantined and quarantine_dir:
+        return _write_quarantine(rows, quarantine_dir, quarantined, spec, expected_in, expected_out)
+    if quarantine_dir:  # a re-run into the same folder must not leave an earlier run's samples
+        for name in ("counts.json", "samples.jsonl"):
+            io.remove(io.join(quarantine_dir, name))
+    return []
+
+
+def finalize_records(
+    raw: DataFrame,
+    spec: InputSpec,
+    quarantine_dir: str | None,
+    described: str,
+    output_names: list[str] | None = None,
+    input_names: list[str] | None = None,
+) -> ReadResult:
+    """Count, quarantine and window-filter `raw`; raise EmptyInputError when nothing is left."""
+    from pyspark import StorageLevel
+    from pyspark.sql import functions as F
+
+    rows = checked_rows(raw, spec)
     # Kept on local disk, not on the heap: the later passes (counts, quarantine sample, profile,
     # histograms) re-read parsed rows instead of re-parsing JSON, and memory stays bounded by
     # the partition size whatever the input size (MEMORY_AND_DISK filled a 2 GB heap on 1 GB).
@@ -108,19 +140,8 @@ def finalize_records(
     quarantined, valid, outside, total = decision.quarantined, decision.valid, decision.outside, decision.total
     dropped, truncated = decision.fields_dropped, decision.records_truncated
 
-    reason_col = F.coalesce(
-        F.col("error"),
-        F.when(F.col("window_state") == "invalid", F.lit("invalid_inference_time")),
-        _count_mismatch("in_count", expected_in),
-        _count_mismatch("out_count", expected_out),
-    )
-    rows = rows.withColumn("reason", F.when(F.col("window_state") != "out", reason_col))
-    files: list[str] = []
-    if quarantined and quarantine_dir:
-        files = _write_quarantine(rows, quarantine_dir, quarantined, spec, expected_in, expected_out)
-    elif quarantine_dir:  # a re-run into the same folder must not leave an earlier run's samples
-        for name in ("counts.json", "samples.jsonl"):
-            io.remove(io.join(quarantine_dir, name))
+    rows = rows.withColumn("reason", reason_column(expected_in, expected_out))
+    files = write_quarantine(rows, quarantine_dir, quarantined, spec, expected_in, expected_out)
     good = rows.where(F.col("reason").isNull() & (F.col("window_state") == "in")).select(*RECORD_COLUMNS)
     result = ReadResult(
         df=good,

@@ -1,8 +1,9 @@
 """Reading and profiling the input of a data-quality job on the engine the request names.
 
-Spark reads into a DataFrame and profiles it (`monitor_service.spark`); DuckDB reads and
-profiles in one pass without a JVM (`monitor_service.duckdb`). Both fill the summary's counts
-the same way and return the same `DatasetProfile`, so everything after this is shared.
+Both engines read, count, quarantine and profile in one pass: Spark in one job
+(`monitor_service.spark.onepass`), DuckDB in one stream without a JVM (`monitor_service.duckdb`).
+Both fill the summary's counts the same way and return the same `DatasetProfile`, so everything
+after this is shared.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any
 from monitor_service import io
 from monitor_service.core.profile import DatasetProfile
 from monitor_service.errors import ConfigError
-from monitor_service.runner.common import Progress, counts_on_empty, read_records, report_read
+from monitor_service.runner.common import Progress, counts_on_empty, report_read
 from monitor_service.runner.summary import RunSummary
 from monitor_service.specs import InputSpec
 
@@ -46,24 +47,18 @@ def profile_input(engine: str, spark: Any, spec: InputSpec, output_dir: str, sum
                   categorical: set[str] | None = None) -> DatasetProfile:
     """Read `spec` (bad records quarantined under `{output_dir}/quarantine`) and profile the good ones."""
     if engine == "duckdb":
-        return _duckdb(spec, output_dir, summary, progress, domains, categorical)
-    from monitor_service.spark.profiler import profile_records
+        from monitor_service.duckdb.reader import profile_input as duckdb_profile
 
-    read = read_records(spark, spec, output_dir, summary, progress)
-    try:
-        progress("profiling columns")
-        return profile_records(read.df, read.records_valid, domains=domains, categorical=categorical)
-    finally:
-        read.release()
+        read_and_profile = duckdb_profile
+    else:
+        from functools import partial
 
+        from monitor_service.spark.onepass import profile_input as spark_profile
 
-def _duckdb(spec: InputSpec, output_dir: str, summary: RunSummary, progress: Progress,
-            domains: dict[str, list[str]] | None, categorical: set[str] | None) -> DatasetProfile:
-    from monitor_service.duckdb.reader import profile_input as duckdb_profile
-
-    progress(f"reading and profiling {spec.format} input {spec.path} (DuckDB)")
+        read_and_profile = partial(spark_profile, spark)
+    progress(f"reading and profiling {spec.format} input {spec.path} ({engine})")
     with counts_on_empty(summary):
-        counts, profile = duckdb_profile(spec, io.join(output_dir, "quarantine"), domains=domains,
-                                         categorical=categorical)
+        counts, profile = read_and_profile(spec, io.join(output_dir, "quarantine"), domains=domains,
+                                           categorical=categorical)
     report_read(summary, counts, progress)
     return profile
