@@ -125,6 +125,24 @@ def _terminator(data: np.ndarray, start: int, end: int) -> int:
     return 0
 
 
+@njit(cache=True, inline="always")
+def _digits(data: np.ndarray, i: int, stop: int, mantissa: np.uint64, significant: int, exact: bool, exponent: int,
+            fraction: bool) -> tuple[int, np.uint64, int, bool, int]:
+    """Read the digits at `i`: up to 15 significant ones into the mantissa (more: not exact)."""
+    while i < stop and 48 <= data[i] <= 57:
+        c = data[i] - 48
+        if mantissa != 0 or c != 0:
+            significant += 1
+            if significant > 15:
+                exact = False
+            else:
+                mantissa = mantissa * np.uint64(10) + np.uint64(c)
+        if fraction:
+            exponent -= 1
+        i += 1
+    return i, mantissa, significant, exact, exponent
+
+
 @njit(cache=True)
 def scan(data: np.ndarray, start: int, end: int) -> tuple[int, float, bool]:
     """Deequ's type of the value `data[start:end]` and, when numeric, its double in one pass.
@@ -147,15 +165,7 @@ def scan(data: np.ndarray, start: int, end: int) -> tuple[int, float, bool]:
     exponent = 0
     exact = True
     first = i
-    while i < stop and 48 <= data[i] <= 57:
-        c = data[i] - 48
-        if mantissa != 0 or c != 0:
-            significant += 1
-            if significant > 15:
-                exact = False
-            else:
-                mantissa = mantissa * np.uint64(10) + np.uint64(c)
-        i += 1
+    i, mantissa, significant, exact, exponent = _digits(data, i, stop, mantissa, significant, exact, exponent, False)
     if i == first:
         n = stop - start
         if n == 4 and data[start] == 116 and data[start + 1] == 114 and data[start + 2] == 117 \
@@ -169,16 +179,8 @@ def scan(data: np.ndarray, start: int, end: int) -> tuple[int, float, bool]:
     if i < stop and data[i] == 46:  # '.'
         i += 1
         first = i
-        while i < stop and 48 <= data[i] <= 57:
-            c = data[i] - 48
-            if mantissa != 0 or c != 0:
-                significant += 1
-                if significant > 15:
-                    exact = False
-                else:
-                    mantissa = mantissa * np.uint64(10) + np.uint64(c)
-            exponent -= 1
-            i += 1
+        i, mantissa, significant, exact, exponent = _digits(data, i, stop, mantissa, significant, exact, exponent,
+                                                            True)
         if i == first:
             return STRING, np.nan, True
         kind = FRACTIONAL

@@ -18,17 +18,11 @@ import datasketches
 import numpy as np
 import pyarrow as pa
 
+from monitor_service.core import profile as limits
 from monitor_service.core.hll import DEFAULT_LG_K, TARGET_TYPE
 from monitor_service.core.hll import estimate as hll_estimate
 from monitor_service.core.kll import DEFAULT_K, from_datasketches
-from monitor_service.core.profile import (
-    CARDINALITY_THRESHOLD,
-    COMPARED_CARDINALITY_LIMIT,
-    ColumnProfile,
-    DatasetProfile,
-    NumericState,
-    histogram_items,
-)
+from monitor_service.core.profile import ColumnProfile, DatasetProfile, NumericState
 from monitor_service.core.types import determine_type
 from monitor_service.duckdb import kernels as K
 
@@ -249,7 +243,7 @@ class ProfileBuilder:
     def profile(self, item_count: int, categorical: set[str] | None = None) -> DatasetProfile:
         """The DatasetProfile of everything added, as `spark.profiler.profile_records` builds it."""
         compared = categorical or set()
-        query_limit = COMPARED_CARDINALITY_LIMIT if compared else CARDINALITY_THRESHOLD
+        query_limit = limits.COMPARED_CARDINALITY_LIMIT if compared else limits.CARDINALITY_THRESHOLD
         columns = [self._column(at, item_count, compared, query_limit) for at in range(len(self.columns))]
         columns.sort(key=lambda c: (c.position, c.name))
         return DatasetProfile(item_count=float(item_count), columns=columns)
@@ -268,10 +262,11 @@ class ProfileBuilder:
             numeric = NumericState(count=float(m.count), sum=m.total, mean=m.total / m.count,
                                    std_dev=float(np.sqrt(max(m.m2, 0.0) / m.count)), min=m.low, max=m.high,
                                    kll=from_datasketches(bytes(col.kll.serialize())))
-        limit = COMPARED_CARDINALITY_LIMIT if col.name in compared else CARDINALITY_THRESHOLD
+        limit = limits.COMPARED_CARDINALITY_LIMIT if col.name in compared else limits.CARDINALITY_THRESHOLD
         histogram = None
-        tracked = not self.overflow[at] and int(self.distinct[at]) < histogram_items(query_limit)
-        if tracked and distinct is not None and distinct <= limit and int(self.distinct[at]) < histogram_items(limit):
+        seen = int(self.distinct[at])
+        tracked = not self.overflow[at] and seen < limits.histogram_items(query_limit)
+        if tracked and distinct is not None and distinct <= limit and seen < limits.histogram_items(limit):
             histogram = {k: float(v) for k, v in self.histogram_of(at).items()}
         return ColumnProfile(
             name=col.name, inferred_type=inferred, num_present=present, num_missing=float(item_count) - present,
