@@ -3,7 +3,8 @@
 DuckDB parses each line once (`from_json` with the capture schema) and hands back the fields
 Spark's reader uses. For the few lines where DuckDB's lenient reading could differ from
 Spark's (a part of the envelope of the wrong type reads as a struct of nulls; a
-`_corrupt_record` key or a `customAttributes` that is not a list makes Spark's line corrupt),
+`customAttributes` that is not a list makes Spark's line corrupt; a `_corrupt_record` key in
+the line is ignored by Spark's parser, which keeps that name for its own use),
 `json_type` of the envelope's parts decides whether the line is read here at all.
 
 `split_sides` then decides per line, with vectorized Arrow kernels, what the Spark reader
@@ -32,17 +33,15 @@ _META = ("eventId", "inferenceId", "inferenceTime")
 _SIDE_TYPE = "{" + ",".join(f'"{f}":"VARCHAR"' for f in _SIDE_FIELDS) + "}"
 CAPTURE_STRUCTURE = (
     '{"captureData":{' + ",".join(f'"{s}":{_SIDE_TYPE}' for s in _SIDE_NAMES) + "},"
-    '"eventMetadata":{' + ",".join(f'"{m}":"VARCHAR"' for m in _META) + ',"customAttributes":"JSON"},'
-    '"_corrupt_record":"JSON"}'
+    '"eventMetadata":{' + ",".join(f'"{m}":"VARCHAR"' for m in _META) + ',"customAttributes":"JSON"}}'
 )
 _OBJECT_PATHS = ["$.captureData", *(f"$.captureData.{s}" for s in _SIDE_NAMES), "$.eventMetadata"]
-_TYPE_PATHS = [*_OBJECT_PATHS, "$.eventMetadata.customAttributes", "$._corrupt_record"]
+_TYPE_PATHS = [*_OBJECT_PATHS, "$.eventMetadata.customAttributes"]
 
 
 def _types_ok() -> str:
     checks = [f"coalesce(t[{i + 1}], 'OBJECT') IN ('OBJECT', 'NULL')" for i in range(len(_OBJECT_PATHS))]
     checks.append(f"coalesce(t[{len(_OBJECT_PATHS) + 1}], 'ARRAY') IN ('ARRAY', 'NULL')")
-    checks.append(f"t[{len(_OBJECT_PATHS) + 2}] IS NULL")
     return " AND ".join(checks)
 
 
@@ -53,7 +52,7 @@ def _suspicious() -> str:
 
     parts = [empty("e.captureData", _SIDE_NAMES), empty("e.eventMetadata", _META)]
     parts += [empty(f"e.captureData.{s}", _SIDE_FIELDS) for s in _SIDE_NAMES]
-    parts += ["e.eventMetadata.customAttributes IS NOT NULL", "e._corrupt_record IS NOT NULL"]
+    parts.append("e.eventMetadata.customAttributes IS NOT NULL")
     return " OR ".join(parts)
 
 

@@ -49,12 +49,25 @@ class LineResult:
 
 # --- the envelope, as from_json(line, CAPTURE_SCHEMA) reads it ------------------------------------
 
-def _struct(value: JValue) -> JObject | None:
-    if value is None:
+@dataclass
+class Envelope:
+    """A line's envelope as from_json(line, CAPTURE_SCHEMA) reads it in PERMISSIVE mode.
+
+    A part of the wrong type (a side or the metadata that is not an object, customAttributes
+    that is not a list) reads as null and marks the line `corrupt`; like Spark's partial results,
+    the other parts are still read, so a malformed line keeps its event id and inferenceTime.
+    """
+
+    sides: dict[str, dict[str, str | None] | None]
+    meta: dict[str, str | None]
+    has_capture: bool
+    corrupt: bool = False
+
+    def struct(self, value: JValue) -> JObject | None:
+        if value is None or isinstance(value, JObject):
+            return value
+        self.corrupt = True
         return None
-    if not isinstance(value, JObject):
-        raise Corrupt
-    return value
 
 
 def _fields(obj: JObject | None, names: tuple[str, ...]) -> dict[str, JValue]:
@@ -67,38 +80,32 @@ def _fields(obj: JObject | None, names: tuple[str, ...]) -> dict[str, JValue]:
     return out
 
 
-def _string(value: JValue) -> str | None:
-    return to_text(value)
-
-
-def envelope(line: str) -> tuple[dict[str, dict[str, str | None] | None], dict[str, str | None], bool]:
-    """(sides by name, event metadata, has captureData); raises Corrupt like Spark's PERMISSIVE parse."""
+def envelope(line: str) -> Envelope:
+    """The envelope of a line; raises Corrupt when it is not a JSON object (Spark keeps nothing then)."""
     ok, root = try_parse(line)
     if not ok or not isinstance(root, JObject):
         raise Corrupt
-    top = _fields(root, ("captureData", "eventMetadata", "eventVersion", "_corrupt_record"))
-    if _string(top.get("_corrupt_record")) is not None:
-        raise Corrupt
-    _string(top.get("eventVersion"))
-    capture = _struct(top.get("captureData"))
-    meta_obj = _struct(top.get("eventMetadata"))
-    meta_raw = _fields(meta_obj, (*_META_FIELDS, "customAttributes"))
+    # (a `_corrupt_record` key is ignored: Spark's parser drops the name it keeps for corrupt lines)
+    top = _fields(root, ("captureData", "eventMetadata"))
+    read = Envelope({}, {}, False)
+    capture = read.struct(top.get("captureData"))
+    read.has_capture = capture is not None
+    meta_raw = _fields(read.struct(top.get("eventMetadata")), (*_META_FIELDS, "customAttributes"))
     attributes = meta_raw.get("customAttributes")
     if attributes is not None and not isinstance(attributes, list):
-        raise Corrupt
-    meta = {k: _string(meta_raw.get(k)) for k in _META_FIELDS}
-    sides: dict[str, dict[str, str | None] | None] = {}
+        read.corrupt = True
+    read.meta = {k: to_text(meta_raw.get(k)) for k in _META_FIELDS}
     raw_sides = _fields(capture, _SIDES)
     for name in _SIDES:
-        side = _struct(raw_sides.get(name))
-        sides[name] = None if side is None else {k: _string(v) for k, v in _fields(side, _SIDE_FIELDS).items()}
-    return sides, meta, capture is not None
+        side = read.struct(raw_sides.get(name))
+        read.sides[name] = None if side is None else {k: to_text(v) for k, v in _fields(side, _SIDE_FIELDS).items()}
+    return read
 
 
 def envelope_metadata(line: str) -> dict[str, str | None]:
     """The event metadata of a line as Spark's PERMISSIVE reading keeps it (empty if it cannot)."""
     try:
-        return envelope(line)[1]
+        return envelope(line).meta
     except Corrupt:
         return {}
 
@@ -170,14 +177,18 @@ def _entries(text: str | None, kind: str, cfg: SideConfig, delimiter: str) -> P.
 def capture_line(line: str, config: DatasetConfig) -> LineResult:
     """Records of one (valid UTF-8) capture line, or its quarantine reason."""
     try:
-        sides, meta, has_capture = envelope(line)
+        read = envelope(line)
     except Corrupt:
         return LineResult(error="malformed_json")
+    sides, meta = read.sides, read.meta
     result = LineResult(event_id=meta["eventId"], inference_id=meta["inferenceId"],
                         inference_time=meta["inferenceTime"])
+    if read.corrupt:
+        result.error = "malformed_json"
+        return result
     in_raw = sides["endpointInput"] if sides["endpointInput"] is not None else sides["batchTransformOutput"]
     out_raw = sides["endpointOutput"] if config.capture_output else None
-    if not has_capture or (in_raw is None and out_raw is None):
+    if not read.has_capture or (in_raw is None and out_raw is None):
         result.error = "missing_capture_data"
         return result
     delimiter = config.csv_delimiter

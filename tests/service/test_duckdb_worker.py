@@ -26,6 +26,15 @@ from tests.service.conftest import FakeClock
 CHURN = "capture_endpoint_csv_xgb_churn.jsonl"
 
 
+@pytest.fixture
+def capture(fixtures_dir: Path, tmp_path: Path) -> Path:
+    """The churn capture file under the test's input root (the service reads only under its roots)."""
+    copy = tmp_path / "input" / CHURN
+    copy.parent.mkdir()
+    copy.write_bytes((fixtures_dir / CHURN).read_bytes())
+    return copy
+
+
 def _no_spark() -> Any:
     pytest.fail("a DuckDB-engine run asked for a SparkSession")
 
@@ -47,8 +56,7 @@ def _run_window(client: TestClient, admin: dict[str, str], scheduler: MonitorSch
 
 
 def test_engine_setting_of_baseline_job_and_schedule(settings: Settings, engine: Engine, clock: FakeClock,
-                                                     admin: dict[str, str], fixtures_dir: Path) -> None:
-    capture = fixtures_dir / CHURN
+                                                     admin: dict[str, str], capture: Path) -> None:
     source = {"path": str(capture), "format": "capture"}
     with TestClient(create_app(settings, clock=clock)) as client, httpx.Client() as http:
         scheduler = _scheduler(settings, engine, clock, http)
@@ -72,26 +80,28 @@ def test_engine_setting_of_baseline_job_and_schedule(settings: Settings, engine:
 
 
 def test_service_default_engine(settings: Settings, engine: Engine, clock: FakeClock, admin: dict[str, str],
-                                fixtures_dir: Path) -> None:
+                                capture: Path) -> None:
     """MONITOR_ENGINE=duckdb: data-quality runs without engine settings run on DuckDB."""
     duck = settings.model_copy(update={"engine": "duckdb"})
-    source = {"path": str(fixtures_dir / CHURN), "format": "capture"}
+    source = {"path": str(capture), "format": "capture"}
     with TestClient(create_app(duck, clock=clock)) as client, httpx.Client() as http:
         scheduler = _scheduler(duck, engine, clock, http)
-        job = client.post("/api/v1/baseline-jobs", headers=admin, json={"name": "churn", "input": source}).json()
+        started = client.post("/api/v1/baseline-jobs", headers=admin, json={"name": "churn", "input": source})
+        assert started.status_code == 202, started.text
+        job = started.json()
         assert scheduler.tick()[job["execution_id"]] == "Completed"
         schedule = client.post("/api/v1/schedules", headers=admin, json={
             "name": "churn", "input": source, "baseline_id": job["id"], "schedule_expression": "rate(1 day)"}).json()
         assert schedule["data_quality"] is None
-        done = _run_window(client, admin, scheduler, clock, schedule, fixtures_dir / CHURN)
+        done = _run_window(client, admin, scheduler, clock, schedule, capture)
         assert done["records_read"] == 3
 
 
 def test_unknown_engine_is_refused(settings: Settings, clock: FakeClock, admin: dict[str, str],
-                                  fixtures_dir: Path) -> None:
+                                  capture: Path) -> None:
     with TestClient(create_app(settings, clock=clock)) as client:
         answer = client.post("/api/v1/baseline-jobs", headers=admin, json={
-            "name": "x", "input": {"path": str(fixtures_dir / CHURN)}, "data_quality": {"engine": "pandas"}})
+            "name": "x", "input": {"path": str(capture)}, "data_quality": {"engine": "pandas"}})
     assert answer.status_code == 422
     assert "engine" in json.dumps(answer.json())
 
