@@ -17,6 +17,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from demo.data_quality import DEMO_START, run_data_quality_demo
+    from demo.gateway import run_gateway_demo
+    from demo.model_bias import run_model_bias_demo
+    from demo.model_explainability import run_model_explainability_demo
     from demo.model_quality import run_model_quality_demo
     from demo.service import run_service_demo
     from monitor_service.spark.session import get_session
@@ -32,6 +35,12 @@ def main(argv: list[str] | None = None) -> int:
                          first_hour=DEMO_START + timedelta(hours=1), hours=4)
     print("== model-quality demo: late labels")
     failed = run_model_quality_demo(base / "model_quality", spark) == EXIT_FAILED or failed
+    print("== bias-drift demo: a fair hour and an hour whose model favours one group")
+    failed = run_model_bias_demo(base / "model_bias", spark) == EXIT_FAILED or failed
+    print("== feature-attribution-drift demo: SHAP baseline, a window like it, a window that drifts")
+    failed = run_model_explainability_demo(base / "model_explainability", spark) == EXIT_FAILED or failed
+    print("== inference-gateway demo: two variants served with data capture, then monitored unchanged")
+    failed = run_gateway_demo(base / "gateway", spark) == EXIT_FAILED or failed
     return EXIT_FAILED if failed else EXIT_COMPLETED
 
 

@@ -20,6 +20,7 @@ from monitor_service.security.paths import DEFAULT_URL_SCHEMES, PathPolicy, spli
 
 # local, local[4], local[*], local[4,2], spark://host:7077[,host2:7077], yarn, k8s://https://host:443
 _MASTER = re.compile(r"^(local(\[(\*|\d+)(,\d+)?\])?|spark://[^\s/]+(:\d+)?(,[^\s/]+(:\d+)?)*|yarn|k8s://\S+)$")
+_GATEWAY_URL = re.compile(r"^https?://[^\s/?#]+(/[^\s?#]*)?$")
 
 
 class Settings(BaseSettings):
@@ -75,6 +76,12 @@ class Settings(BaseSettings):
                                 "lie under; default MONITOR_DATA_ROOT. The artifact root is always allowed")
     input_url_schemes: str = Field(default=",".join(DEFAULT_URL_SCHEMES),
                                    description="URL schemes inputs may use (comma-separated)")
+    # The dashboard's endpoint pages read live counters from these gateways' /metrics.
+    gateway_urls: str = Field(
+        default="", description="Comma-separated base URLs of `monitor gateway` processes "
+                                "(http://127.0.0.1:8081) whose metrics the dashboard shows")
+    gateway_timeout_seconds: float = Field(default=2.0, gt=0, le=60,
+                                           description="How long the dashboard waits for one gateway's metrics")
 
     @field_validator("database_url")
     @classmethod
@@ -88,6 +95,17 @@ class Settings(BaseSettings):
         if scheme == "sqlite" and not value.startswith("sqlite:///"):
             raise ValueError("a SQLite URL needs three slashes: sqlite:///relative/path.db or sqlite:////abs/path.db")
         return value
+
+    @field_validator("gateway_urls")
+    @classmethod
+    def _gateway_urls(cls, value: str) -> str:
+        for url in split_list(value):
+            if not _GATEWAY_URL.match(url):
+                raise ValueError(f"{url!r} is not a gateway base URL; use http://host:port (comma-separated)")
+        return value
+
+    def gateway_url_list(self) -> list[str]:
+        return [url.rstrip("/") for url in split_list(self.gateway_urls)]
 
     @field_validator("spark_master")
     @classmethod

@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from monitor_service import __version__
-from monitor_service.api.dashboard import DashboardExtension, install_dashboard
+from monitor_service.api.dashboard import DashboardExtension, endpoint_pages, install_dashboard
 from monitor_service.api.deps import Resources
 from monitor_service.api.guards import AuthenticateFirst, StorableParameters
 from monitor_service.api.limits import BodySizeLimit
@@ -30,6 +30,7 @@ from monitor_service.api.routes import (
     apikeys,
     baselines,
     executions,
+    gateway,
     ground_truth,
     schedules,
     system,
@@ -46,7 +47,7 @@ from monitor_service.store.artifacts import ArtifactStore
 from monitor_service.store.db import make_engine, make_sessionmaker, upgrade
 
 ROUTERS = tuple(m.router for m in (system, baselines, schedules, executions, violations, ground_truth, webhooks,
-                                   apikeys))
+                                   apikeys, gateway))
 DESCRIPTION = """Self-hosted model monitoring, file-compatible with SageMaker Model Monitor.
 
 Every route except `/healthz` needs `Authorization: Bearer <key>` (create one with
@@ -78,7 +79,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, monitors: Regi
     for router in ROUTERS:
         app.include_router(router)
     _error_handlers(app, monitors or MONITORS)
-    install_dashboard(app, dashboard_extensions)
+    install_dashboard(app, (endpoint_pages.extension(settings), *dashboard_extensions))
     install_error_responses(app)
     return app
 

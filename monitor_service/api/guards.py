@@ -26,6 +26,13 @@ from monitor_service.service.apikeys import authenticate
 
 # Routes anyone may call: the health check and the API's own documentation.
 PUBLIC_PATHS = frozenset({"/healthz", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"})
+# The dashboard signs people in with a session cookie instead of a bearer key; its routes check the
+# session (before they read a form body) and redirect to the sign-in page themselves.
+DASHBOARD_PREFIX = "/ui"
+
+
+def _own_authentication(path: str) -> bool:
+    return path in PUBLIC_PATHS or path == DASHBOARD_PREFIX or path.startswith(DASHBOARD_PREFIX + "/")
 STATE_KEY = "api_key"
 
 
@@ -61,7 +68,7 @@ class AuthenticateFirst:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] in PUBLIC_PATHS:
+        if scope["type"] != "http" or _own_authentication(scope["path"]):
             await self.app(scope, receive, send)
             return
         token = bearer_token(scope)

@@ -85,6 +85,9 @@ def _register_service_commands(sub: Any) -> None:
     from monitor_service.cli.service_commands import register
 
     register(sub)
+    from monitor_service.cli.gateway_commands import register as register_gateway
+
+    register_gateway(sub)
 
 
 def _progress_printer(enabled: bool) -> Any:

@@ -14,7 +14,7 @@ from monitor_service.core.registry import Registry
 from monitor_service.monitors.base import MonitorPlugin
 
 # The packages of the built-in monitor types, in the order the CLI and the docs list them.
-BUILTIN: tuple[str, ...] = ("data_quality", "model_quality")
+BUILTIN: tuple[str, ...] = ("data_quality", "model_quality", "model_bias", "model_explainability")
 
 
 def builtin_monitors() -> Registry[MonitorPlugin]:

@@ -284,3 +284,7 @@ class WebhookDelivery(Base):
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+# The gateway's tables live in their own module and join this metadata.
+from monitor_service.store import gateway_models as _gateway_models  # noqa: E402, F401

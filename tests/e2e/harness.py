@@ -47,6 +47,7 @@ from tests.unit.profile_builders import histogram, numeric_column, string_column
 
 REPO = Path(__file__).resolve().parents[2]
 ROWS = 400
+INPUT_ROOT = "/capture"  # where the generated schedules say their capture is (never read: jobs skip Spark)
 MQ_CONSTRAINTS = {"version": 0.0, "binary_classification_constraints": {
     "auc": {"threshold": 0.75, "comparison_operator": "LessThanThreshold"},
     "f2": {"threshold": 0.6, "comparison_operator": "LessThanThreshold"},
@@ -59,8 +60,11 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def _hour(moment: datetime) -> int:
-    return int(moment.timestamp() // 3600)
+def _hours_back(start: datetime, newest: datetime) -> int:
+    """How many hours before the newest backfilled window `start` is (0: the newest, -1: one that came
+    due meanwhile). The patterns below count from there, not from the clock, so what the newest window
+    shows does not depend on the time of day the tests run."""
+    return int((newest - start).total_seconds() // 3600)
 
 
 def baseline_profile() -> DatasetProfile:
@@ -73,14 +77,14 @@ def baseline_profile() -> DatasetProfile:
     ])
 
 
-def window_profile(start: datetime) -> DatasetProfile:
-    """Age always drifts (by 3 to 5 years, so beyond the 0.1 threshold); every 5th hour loses income
-    values; every 4th shifts colours."""
-    hour = _hour(start)
-    rng = np.random.default_rng(hour)
+def window_profile(start: datetime, newest: datetime) -> DatasetProfile:
+    """Age always drifts (by 3 to 5 years, so beyond the 0.1 threshold) and drifts most; every 5th hour
+    loses income values and every 4th shifts colours, never in the newest window."""
+    hour = _hours_back(start, newest)
+    rng = np.random.default_rng(int(start.timestamp()) // 3600)
     drift = 3 + 2 * (hour % 6) / 5
-    missing = 40 if hour % 5 == 0 else 0
-    colors = [0.2, 0.3, 0.5] if hour % 4 == 0 else [0.5, 0.3, 0.2]
+    missing = 40 if hour % 5 == 3 else 0
+    colors = [0.2, 0.3, 0.5] if hour % 4 == 2 else [0.5, 0.3, 0.2]
     return DatasetProfile(ROWS, [
         numeric_column("age", rng.normal(40 + drift, 5, ROWS)),
         numeric_column("income", rng.lognormal(3, 0.8, ROWS - missing), missing=missing),
@@ -94,13 +98,15 @@ class HistoryJobs:
     """The scheduler's jobs: everything but Spark, as the real runs do it."""
 
     dq_runs: list[AnalyzeRequest] = field(default_factory=list)
+    # The start of the newest backfilled data-quality window (set by `populate`).
+    newest: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     def data_quality(self, spark: Any, request: AnalyzeRequest) -> RunSummary:
         self.dq_runs.append(request)
         assert request.input.window is not None
         summary = new_summary("analyze", request.input, request.output_dir)
         with job_outcome(summary, JobClock()):
-            window = window_profile(request.input.window.start)
+            window = window_profile(request.input.window.start, self.newest)
             summary.records_read = summary.records_analyzed = int(window.item_count)
             finish_analysis(request, read_statistics(request.baseline_statistics).profile, window,
                             read_constraints(request.baseline_constraints), summary)
@@ -108,11 +114,11 @@ class HistoryJobs:
 
     def model_quality(self, spark: Any, request: ModelQualityAnalyzeRequest) -> RunSummary:
         assert request.input.window is not None
-        hour = _hour(request.input.window.start)
+        hour = _hours_back(request.input.window.start, self.newest)
         summary = new_summary("analyze", request.input, request.output_dir)
         summary.monitor_type = "ModelQuality"
         with job_outcome(summary, JobClock()):
-            auc = 0.9 - (hour % 24) * 0.01
+            auc = 0.9 - ((hour + 16) % 24) * 0.01  # below its 0.75 constraint in the newest windows
             measured = {"auc": auc, "f2": 0.7 - (hour % 6) * 0.02, "accuracy": 0.82 - (hour % 12) * 0.01}
             estimated = {name: value - 0.015 for name, value in measured.items()}
             labelled = 300 - (hour % 3) * 50
@@ -178,13 +184,15 @@ def _wait_healthy(url: str, process: subprocess.Popen[bytes], log: Path, timeout
 @contextmanager
 def serve(folder: Path, **environment: str) -> Iterator[tuple[str, Settings, Path]]:
     """`monitor serve` as its own process on a free loopback port (stopped on exit)."""
-    settings = Settings(database_url=f"sqlite:///{folder}/monitor.db", artifact_root=str(folder / "artifacts"))
+    # The generated schedules read /capture/...: an input root of this service (inputs must lie under one).
+    settings = Settings(database_url=f"sqlite:///{folder}/monitor.db", artifact_root=str(folder / "artifacts"),
+                        input_roots=INPUT_ROOT)
     engine = make_engine(settings)
     upgrade(engine)
     engine.dispose()
     port = free_port()
     env = {**os.environ, "MONITOR_DATABASE_URL": settings.database_url, "MONITOR_ARTIFACT_ROOT": settings.artifact_root,
-           **environment}
+           "MONITOR_INPUT_ROOTS": INPUT_ROOT, **environment}
     log = folder / "serve.log"
     with log.open("wb") as out:
         process = subprocess.Popen([sys.executable, "-m", "monitor_service.cli.main", "serve", "--host", "127.0.0.1",
@@ -225,15 +233,16 @@ def populate(served: Served, hours: int) -> None:
         served.dq_baseline = dq["id"]
         served.dq_schedule = _expect(api.post("/api/v1/schedules", json={
             "name": "churn-hourly", "monitor_type": "DataQuality", "baseline_id": dq["id"],
-            "input": {"path": "/capture/churn/AllTraffic", "format": "capture"},
+            "input": {"path": f"{INPUT_ROOT}/churn/AllTraffic", "format": "capture"},
             "schedule_expression": "cron(0 * ? * * *)"}), 201)["id"]
         served.mq_schedule = _expect(api.post("/api/v1/schedules", json={
             "name": "churn-quality", "monitor_type": "ModelQuality", "baseline_id": mq["id"],
-            "input": {"path": "/capture/churn/AllTraffic", "format": "capture"},
+            "input": {"path": f"{INPUT_ROOT}/churn/AllTraffic", "format": "capture"},
             "schedule_expression": "cron(0 * ? * * *)", "start_offset": "-PT2H", "end_offset": "-PT1H",
             "model_quality": {"problem_type": "BinaryClassification", "probability_attribute": "0",
                               "inference_attribute": "1"}}), 201)["id"]
         now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+        served.jobs.newest = now - timedelta(hours=1)
         for schedule in (served.dq_schedule, served.mq_schedule):
             created = _expect(api.post(f"/api/v1/schedules/{schedule}/backfill", json={
                 "start": (now - timedelta(hours=hours + 2)).isoformat(), "end": now.isoformat()}), 202)["created"]

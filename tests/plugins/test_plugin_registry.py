@@ -44,5 +44,5 @@ def test_a_new_monitor_type_works_end_to_end_without_service_changes(tmp_path: P
     assert 'toy_score{schedule="toy-hourly"} 0.25' in out["metrics"]
     assert [p["metrics"] for p in out["history"]["points"]] == [{"score": 0.25}]
     assert out["openapi_has_toy"]
-    assert "--monitor-type {DataQuality,ModelQuality,ToyQuality}" in out["cli_help"]
+    assert "--monitor-type {DataQuality,ModelQuality,ModelBias,ModelExplainability,ToyQuality}" in out["cli_help"]
     assert "--toy-threshold" in out["cli_help"] and "toy quality (--monitor-type ToyQuality)" in out["cli_help"]

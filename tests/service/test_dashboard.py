@@ -55,6 +55,14 @@ def test_pages_redirect_to_sign_in(client: TestClient) -> None:
         "/ui/login?next=/ui/schedules/x")
 
 
+def test_forms_check_the_session_before_reading_the_body(client: TestClient, schedule_id: str) -> None:
+    """Without a session a form post is sent to sign in; its body (here not even a form) is never read."""
+    for path in (f"/ui/schedules/{schedule_id}/run", "/ui/logout", "/ui/baselines/x/constraints"):
+        response = client.post(path, content=b"\xff" * 100, headers={"content-type": "application/octet-stream"},
+                               follow_redirects=False)
+        assert response.status_code == 303 and response.headers["location"].startswith("/ui/login?next="), path
+
+
 def test_sign_in_sets_a_hardened_session_cookie(client: TestClient, admin: dict[str, str], settings: Any,
                                                 engine: Engine) -> None:
     wrong = sign_in(client, "mon_not-a-key")

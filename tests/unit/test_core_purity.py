@@ -20,6 +20,11 @@ PURE_MODULES = [
     "monitor_service.monitors.model_quality.statistics",
     "monitor_service.monitors.model_quality.cbpe",
     "monitor_service.specs",
+    "monitor_service.predictor",
+    "monitor_service.monitors.model_explainability.ndcg",
+    "monitor_service.monitors.model_explainability.documents",
+    "monitor_service.monitors.model_explainability.config",
+    "monitor_service.monitors.model_explainability.plugin",
 ]
 FORBIDDEN = ("pyspark", "fastapi", "starlette", "sqlalchemy", "alembic", "matplotlib", "plotly")
 

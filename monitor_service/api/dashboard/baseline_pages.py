@@ -72,7 +72,7 @@ def baseline_document(baseline_id: str, name: str, viewer: Viewer, session: Sess
 
 
 @router.post("/baselines/{baseline_id}/constraints")
-def edit_constraints(request: Request, baseline_id: str, form: Form, viewer: Viewer, session: SessionDep,
+def edit_constraints(request: Request, baseline_id: str, viewer: Viewer, form: Form, session: SessionDep,
                      resources: ResourcesDep) -> Response:
     check_csrf(request, form, viewer)
     require_admin(viewer)

@@ -114,7 +114,7 @@ def login(request: Request, form: Form, session: SessionDep, resources: Resource
 
 
 @router.post("/logout")
-def logout(request: Request, form: Form, viewer: Viewer, session: SessionDep, resources: ResourcesDep) -> Response:
+def logout(request: Request, viewer: Viewer, form: Form, session: SessionDep, resources: ResourcesDep) -> Response:
     check_csrf(request, form, viewer)
     sign_out(session, request.cookies.get(SESSION_COOKIE, ""))
     response = RedirectResponse(PREFIX + "/login", status_code=status.HTTP_303_SEE_OTHER)
@@ -169,7 +169,7 @@ def schedule_page(request: Request, schedule_id: str, viewer: Viewer, session: S
 
 
 @router.post("/schedules/{schedule_id}/run")
-def rerun_window(request: Request, schedule_id: str, form: Form, viewer: Viewer, session: SessionDep,
+def rerun_window(request: Request, schedule_id: str, viewer: Viewer, form: Form, session: SessionDep,
                  resources: ResourcesDep) -> Response:
     """Run a window again now (e.g. after editing the constraints), as POST .../executions does."""
     check_csrf(request, form, viewer)

@@ -25,6 +25,10 @@ _PATCHABLE = [p for p in MONITORS if p.constraints_patch_model is not None]
 _PATCH_TYPES = [p.monitor_type for p in _PATCHABLE]
 
 
+class _PatchBase(RequestModel):
+    model_config = ConfigDict(extra="forbid")
+
+
 def _merged_patch_model() -> Any:
     """One body with every type's edit fields (all optional), so errors keep plain `body.<field>` places;
     the route then refuses the fields the baseline's own type does not have."""
@@ -36,7 +40,7 @@ def _merged_patch_model() -> Any:
         for name, info in model.model_fields.items():
             if name not in fields:
                 fields[name] = (info.annotation | None, Field(default=None, description=info.description))
-    return create_model("ConstraintsPatch", __config__=ConfigDict(extra="forbid"), **fields)
+    return create_model("ConstraintsPatch", __base__=_PatchBase, **fields)
 
 
 ConstraintsPatch: Any = _merged_patch_model()

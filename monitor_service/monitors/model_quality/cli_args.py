@@ -23,9 +23,10 @@ LABEL_ARGUMENTS: tuple[CliArgument, ...] = (
         "metavar": "LOCATOR", "help": "predicted label / value: column name, CSV index (0 = _c0) or JSONPath"}),
     CliArgument(("--probability-attribute",), {
         "metavar": "LOCATOR", "help": "probability of the positive class (binary: curves, AUC, CBPE estimate)"}),
+    # No argparse default: a monitor tells "not given" from 0.5 (ModelBias then uses its analysis config's).
     CliArgument(("--probability-threshold",), {
-        "type": float, "default": 0.5,
-        "help": "binary: predict 1 when probability >= this (without --inference-attribute)"}),
+        "type": float, "default": None,
+        "help": "binary: predict 1 when probability >= this (without --inference-attribute; default 0.5)"}),
     CliArgument(("--ground-truth",), {
         "metavar": "PATH", "help": "SageMaker ground-truth JSONL folder (yyyy/mm/dd/hh) to merge by inference id"}),
     CliArgument(("--execution-time",), {
@@ -56,7 +57,7 @@ def attributes_from_args(args: argparse.Namespace) -> ModelQualityAttributes:
             problem_type=args.problem_type, inference_attribute=args.inference_attribute,
             probability_attribute=args.probability_attribute,
             ground_truth_attribute=args.ground_truth_attribute,
-            probability_threshold=args.probability_threshold)
+            **({} if args.probability_threshold is None else {"probability_threshold": args.probability_threshold}))
     except ValidationError as exc:
         raise ConfigError(f"invalid model-quality arguments: {first_error(exc)}") from exc
 
