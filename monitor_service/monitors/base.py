@@ -178,6 +178,11 @@ class MonitorPlugin(ABC):
         """Raise InvalidField unless a schedule with `settings` can use this baseline (of the same type)."""
         return None
 
+    def input_files(self, request: BaseModel) -> list[tuple[str, str]]:
+        """(field, path) of files a job of this request reads beyond its `InputPath` fields (those
+        are found by type): the worker checks both against the input roots before it runs."""
+        return []
+
     @abstractmethod
     def analyze_request(self, job: WindowJob) -> BaseModel:
         """The request of one scheduled or manual window."""

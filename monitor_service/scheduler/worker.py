@@ -25,7 +25,7 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from monitor_service.core.registry import Registry
-from monitor_service.errors import ConfigError
+from monitor_service.errors import ConfigError, InvalidField
 from monitor_service.monitors.base import MonitorPlugin
 from monitor_service.runner.cancel import request_cancel, run_scope
 from monitor_service.runner.common import describe_failure
@@ -136,9 +136,9 @@ class Worker:
         if claim.job == "baseline":
             if plugin.baseline_model is None:
                 raise ConfigError(f"monitor type {claim.monitor_type} has no baseline job")
-            request = self._allowed(plugin.baseline_model.model_validate(claim.request))
+            request = self._allowed(plugin, plugin.baseline_model.model_validate(claim.request))
         else:
-            request = self._allowed(plugin.analyze_model.model_validate(claim.request))
+            request = self._allowed(plugin, plugin.analyze_model.model_validate(claim.request))
         spark = None
         if plugin.job_engine(request, self.settings.engine) == "spark":
             spark = self._session()
@@ -149,10 +149,17 @@ class Worker:
                 return plugin.run_baseline(spark, request)
             return plugin.run_analysis(spark, request)
 
-    def _allowed(self, request: Any) -> Any:
+    def _allowed(self, plugin: MonitorPlugin, request: Any) -> Any:
         """The input roots are checked again when a job runs: a schedule stored before they
-        were set (or narrowed) must not read outside them either."""
-        self.settings.path_policy().check_model(request)
+        were set (or narrowed) must not read outside them either; nor may a model file or a
+        config file the plugin says the job reads."""
+        policy = self.settings.path_policy()
+        policy.check_model(request)
+        for field, path in plugin.input_files(request):
+            problem = policy.problem(path)
+            if problem:
+                raise InvalidField(field, f"{field}: file {path[:300]!r} {problem}",
+                                   hint="put the file under an input root, or ask the operator to add one")
         return request
 
     def _finish(self, claim: Claim, summary: RunSummary, duration: float) -> str:

@@ -35,7 +35,7 @@ ANALYSIS: dict[str, Any] = json.loads(
 BASE_VALUES: dict[str, float] = ANALYSIS["explanations"]["kernel_shap"]["label0"]["global_shap_values"]
 FEATURES = list(BASE_VALUES)
 CONFIG: dict[str, Any] = {"version": "1.0", "headers": FEATURES, "methods": {"shap": {"max_records": 500}},
-                          "predictor": {"model_uri": "/models/adult.json", "framework": "xgboost"}}
+                          "predictor": {"model_uri": "/data/models/adult.json", "framework": "xgboost"}}
 DRIFT = "Feature attribution drift 0.7639720923277322 exceeds threshold 0.9"
 
 
@@ -211,6 +211,25 @@ def test_baseline_job(client: TestClient, admin: dict[str, str], make_scheduler:
     ready = client.get(f"/api/v1/baselines/{job['id']}", headers=admin).json()
     assert ready["status"] == "Ready", ready["failure_reason"]
     assert ready["analysis"] == ANALYSIS and ready["analysis_config"] == CONFIG
+
+
+@pytest.mark.parametrize(("config", "field"), [
+    ({**CONFIG, "predictor": {"model_uri": "/etc/passwd", "framework": "sklearn", "trusted": True}},
+     "analysis_config.predictor.model_uri"),
+    ({**CONFIG, "methods": {"shap": {"baseline": "/root/background.csv"}}}, "analysis_config.methods.shap.baseline"),
+])
+def test_files_an_analysis_config_names_must_lie_under_an_input_root(
+        client: TestClient, admin: dict[str, str], make_scheduler: Any, me_runner: FakeExplainabilityRunner,
+        config: dict[str, Any], field: str) -> None:
+    """A model file (a trusted one runs code when loaded) or a background file outside the roots fails the run."""
+    body = {"name": "shap-job", "monitor_type": "ModelExplainability",
+            "input": {"path": "/data/train.csv", "format": "csv"}, "model_explainability": {"analysis_config": config}}
+    job = client.post("/api/v1/baseline-jobs", headers=admin, json=body).json()
+    assert make_scheduler().tick() == {job["execution_id"]: "Failed"}
+    assert me_runner.baseline_calls == []
+    failed = client.get(f"/api/v1/baselines/{job['id']}", headers=admin).json()
+    assert f"{field}: file" in failed["failure_reason"] and "is not under an input root" in (
+        failed["failure_reason"])
 
 
 @pytest.mark.spark

@@ -31,6 +31,7 @@ from monitor_service.monitors.base import (
     ViolationRow,
     WindowJob,
 )
+from monitor_service.monitors.clarify_inputs import analysis_config_files
 from monitor_service.monitors.model_bias import cli_args
 from monitor_service.monitors.model_bias.analysis_document import read_baseline
 from monitor_service.monitors.model_bias.attributes import BiasAttributes
@@ -123,6 +124,9 @@ class ModelBiasMonitor(MonitorPlugin):
             raise InvalidField("model_bias", f"baseline {baseline_id} asks for post-training metrics, which need "
                                              "the predicted label",
                                hint="set model_bias.inference_attribute or model_bias.probability_attribute")
+
+    def input_files(self, request: BaseModel) -> list[tuple[str, str]]:
+        return analysis_config_files(getattr(request, "analysis_config", None))
 
     def analyze_request(self, job: WindowJob) -> ModelBiasAnalyzeRequest:
         settings = ModelBiasSettings.model_validate(job.settings or {})

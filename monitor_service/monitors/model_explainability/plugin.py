@@ -19,6 +19,7 @@ from monitor_service.monitors.base import (
     ViolationRow,
     WindowJob,
 )
+from monitor_service.monitors.clarify_inputs import analysis_config_files
 from monitor_service.monitors.model_explainability import cli_args
 from monitor_service.monitors.model_explainability.documents import (
     check_analysis_config,
@@ -84,6 +85,9 @@ class ModelExplainabilityMonitor(MonitorPlugin):
                                hint="add the analysis config to the settings or to the baseline")
         if parsed.analysis_config is not None:
             check_analysis_config(parsed.analysis_config, f"{SETTINGS_FIELD}.analysis_config")
+
+    def input_files(self, request: BaseModel) -> list[tuple[str, str]]:
+        return analysis_config_files(getattr(request, "analysis_config", None))
 
     def analyze_request(self, job: WindowJob) -> ModelExplainabilityAnalyzeRequest:
         settings = ModelExplainabilitySettings.model_validate(job.settings or {})
