@@ -446,7 +446,7 @@ def worker_spark_minimal(path: str, driver_memory: str) -> dict:
     projected = values.selectExpr(*[f"nullif({expr}, '') AS {name}" for name, expr in columns])
     aggs = ["count(1)"]
     for name, _ in columns:
-        number = f"cast({name} AS double)"
+        number = f"try_cast({name} AS double)"  # (the categorical column has no numbers: NULL, as in SUMMARIZE)
         aggs += [f"count({name})", f"min({number})", f"max({number})", f"avg({number})", f"stddev_pop({number})",
                  f"kll_sketch_agg_double({number}, 2048)", f"hll_sketch_agg({name})"]
     t = time.perf_counter()
