@@ -1,0 +1,66 @@
+"""Metric history for anomaly checks: how the previous windows' values reach an analysis job.
+
+The service already stores each window's `summary.feature_metrics` (feature -> metric -> value)
+as feature_metrics rows. An anomaly check needs the same metric of the same feature from earlier
+windows, so the job receives them in its request (the service fills `MetricHistory` from those
+rows when it creates the execution; `monitor analyze --anomaly-history FILE` reads the same JSON
+from a file). The job never queries the database: the request is the whole input, so re-running
+an execution sees the same history.
+
+JSON shape: `{"features": {"age": {"mean": [{"time": "2026-11-01T10:00:00Z", "value": 41.2}, ...]}}}`.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError
+
+from monitor_service.core.json_fields import describe_validation_error
+from monitor_service.errors import FormatError
+
+
+def _utc(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise ValueError("times need a time zone (e.g. 2026-11-01T10:00:00Z)")
+    return value
+
+
+class MetricPoint(BaseModel):
+    """One window's value; None is a window where the metric could not be computed (Deequ drops those)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    time: Annotated[datetime, AfterValidator(_utc)]
+    value: float | None
+
+
+class MetricHistory(BaseModel):
+    """Earlier windows' metric values, per feature and metric, oldest first after `series`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    features: dict[str, dict[str, list[MetricPoint]]] = {}
+
+    @classmethod
+    def from_json(cls, data: Any, source: str = "metric history") -> MetricHistory:
+        try:
+            return cls.model_validate(data)
+        except ValidationError as exc:
+            raise FormatError(
+                f"{source} is not a valid metric history: {describe_validation_error(exc, data)}",
+                hint='expected {"features": {FEATURE: {METRIC: [{"time": ..., "value": ...}]}}}',
+            ) from None
+
+    def series(self, feature: str, metric: str) -> list[float]:
+        """The usable values in time order: missing and non-finite values dropped, one value per time
+        (a repeated time keeps the last one given, as a re-run window replaces the earlier run)."""
+        by_time: dict[datetime, float] = {}
+        for point in self.features.get(feature, {}).get(metric, []):
+            if point.value is not None and math.isfinite(point.value):
+                by_time[point.time] = point.value
+            else:
+                by_time.pop(point.time, None)
+        return [by_time[t] for t in sorted(by_time)]
