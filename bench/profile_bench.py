@@ -1,7 +1,7 @@
 """Profiling benchmark: our baseline job vs DuckDB (and optionally whylogs / Evidently) on one capture file.
 
 One run generates N SageMaker data-capture lines (20 numeric features + 1 categorical in a CSV
-payload, plus the model output) with `monitor_service.synthetic.write_capture_file`, then on
+payload, plus the model output) with `demo.synthetic.write_capture_file`, then on
 that SAME file measures:
 
   ours      `monitor baseline --input FILE --output DIR --spark-conf spark.driver.memory=2g`
@@ -480,7 +480,7 @@ def peer_skip_reason(engine: str) -> str | None:
 
 SECTION_INTRO = """\
 Written by `bench/profile_bench.py --record` (one subsection per row count; a re-run replaces its own).
-Synthetic SageMaker capture (`monitor_service.synthetic.write_capture_file`, `CaptureShape()`:
+Synthetic SageMaker capture (`demo.synthetic.write_capture_file`, `CaptureShape()`:
 20 numeric features + 1 categorical in the CSV payload, plus the model output = 22 columns).
 "wall s" is the whole process incl. start-up; "engine s" is the work only (ours: `engine_seconds`
 from summary.json, i.e. without JVM/Spark start-up; DuckDB: the query; peers: the profiling call
@@ -577,7 +577,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     sys.path.insert(0, str(REPO))
-    from monitor_service.synthetic import CaptureShape, write_capture_file
+    from demo.synthetic import CaptureShape, write_capture_file
 
     workdir = BENCH / "out" / f"profile-{args.rows}"
     shutil.rmtree(workdir, ignore_errors=True)

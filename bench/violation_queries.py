@@ -26,7 +26,7 @@ from monitor_service.api import create_app
 from monitor_service.service.apikeys import create_key
 from monitor_service.settings import Settings
 from monitor_service.store.db import make_engine, make_sessionmaker, refresh_statistics, transaction, upgrade
-from monitor_service.store.models import Baseline, Execution, Schedule, Violation
+from monitor_service.store.models import Baseline, BaselineDocument, Execution, Schedule, Violation
 
 SCHEDULES, EXECUTIONS, PER_EXECUTION, FEATURES = 20, 1000, 50, 100
 CHECKS = ("baseline_drift_check", "completeness_check", "data_type_check", "categorical_values_check",
@@ -48,7 +48,9 @@ def load(settings: Settings) -> tuple[list[str], str]:
     started = time.perf_counter()
     with transaction(factory) as session:
         baseline = Baseline(id=str(uuid.uuid4()), name="bench", status="Ready", version=1, source="upload",
-                            statistics={"features": []}, constraints={"features": []}, created_at=T0, updated_at=T0)
+                            created_at=T0, updated_at=T0)
+        for name in ("statistics", "constraints"):
+            baseline.documents[name] = BaselineDocument(name=name, document={"features": []})
         session.add(baseline)
         session.flush()
         schedules = [Schedule(id=str(uuid.uuid4()), name=f"bench-{i:02d}", monitor_type="DataQuality",

@@ -13,6 +13,7 @@ MonitorError
  +-- BaselineMismatchError  the window cannot be compared with the baseline
  +-- JobError               the Spark job failed (wraps Py4J / Spark errors)
  +-- ModelError             a model cannot be loaded or called (file, framework, endpoint, payload)
+ |    +-- ModelInvocationError  the model answered an invocation with an error status (gateway: 424)
  +-- StoreError             database / artifact store problems (service side)
       +-- NotFoundError     a looked-up id does not exist (API 404)
       +-- ConflictError     the change clashes with existing state (API 409)
@@ -67,6 +68,18 @@ class JobError(MonitorError):
 
 class ModelError(MonitorError):
     """A model could not be loaded or did not answer: the message names the model and what to change."""
+
+
+class ModelInvocationError(ModelError):
+    """A model answered one invocation with an error: `status` is the model's own HTTP status.
+
+    4xx means the request was unusable for the model (bad payload, unsupported content type),
+    5xx that the model failed; the gateway answers SageMaker's ModelError (424) carrying it.
+    """
+
+    def __init__(self, status: int, message: str, *, hint: str | None = None) -> None:
+        self.status = status
+        super().__init__(message, hint=hint)
 
 
 class StoreError(MonitorError):

@@ -17,6 +17,9 @@ from typing import Any
 
 from monitor_service.errors import FormatError, InputError
 
+# No statistics / constraints / summary file comes near this; a larger one is refused unread.
+MAX_DOCUMENT_BYTES = 512 * 1024 * 1024
+
 
 def is_url(path: str) -> bool:
     return "://" in path and not path.startswith("file://")
@@ -95,19 +98,41 @@ def read_text(path: str, what: str = "file") -> str:
             import fsspec
 
             with fsspec.open(path, "r", encoding="utf-8") as handle:
-                return str(handle.read())
-        return Path(local_path(path)).read_text(encoding="utf-8")
+                text = str(handle.read(MAX_DOCUMENT_BYTES + 1))
+        else:
+            with open(local_path(path), encoding="utf-8") as handle:
+                text = handle.read(MAX_DOCUMENT_BYTES + 1)
     except FileNotFoundError as exc:
         raise InputError(f"{what} not found: {path}", hint="check the path") from exc
+    except IsADirectoryError as exc:
+        raise InputError(f"{what} {path} is a folder, not a file", hint="name the file itself") from exc
+    except UnicodeDecodeError as exc:
+        raise FormatError(f"{what} {path} is not UTF-8 text: {exc.reason} at byte {exc.start}") from exc
     except OSError as exc:
-        raise InputError(f"cannot read {what} {path}: {exc}") from exc
+        raise InputError(f"cannot read {what} {path}: {exc.strerror or exc}") from exc
+    if len(text) > MAX_DOCUMENT_BYTES:
+        raise FormatError(f"{what} {path} is larger than {MAX_DOCUMENT_BYTES // 2**20} MiB; no such file is that large")
+    return text
+
+
+def loads(text: str, what: str) -> Any:
+    """Parse JSON text; every way it can be unusable (syntax, a 5000-digit number, nesting deeper
+    than `json_fields.MAX_JSON_DEPTH`) is a FormatError naming `what`."""
+    from monitor_service.core.json_fields import MAX_JSON_DEPTH, json_depth_error
+
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise FormatError(f"{what} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from exc
+    except RecursionError:
+        raise FormatError(f"{what} nests deeper than {MAX_JSON_DEPTH} levels") from None
+    except ValueError as exc:  # e.g. an integer literal longer than Python converts
+        raise FormatError(f"{what} is not usable JSON: {exc}") from None
+    problem = json_depth_error(value)
+    if problem:
+        raise FormatError(f"{what} {problem}")
+    return value
 
 
 def read_json(path: str, what: str = "JSON file") -> Any:
-    text = read_text(path, what)
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise FormatError(
-            f"{what} {path} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
-        ) from exc
+    return loads(read_text(path, what), f"{what} {path}")

@@ -10,13 +10,16 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from monitor_service.errors import ConfigError
+from monitor_service.security.addresses import AddressPolicy
+from monitor_service.security.paths import DEFAULT_URL_SCHEMES, PathPolicy, split_list
 
 # local, local[4], local[*], local[4,2], spark://host:7077[,host2:7077], yarn, k8s://https://host:443
 _MASTER = re.compile(r"^(local(\[(\*|\d+)(,\d+)?\])?|spark://[^\s/]+(:\d+)?(,[^\s/]+(:\d+)?)*|yarn|k8s://\S+)$")
+_GATEWAY_URL = re.compile(r"^https?://[^\s/?#]+(/[^\s?#]*)?$")
 
 
 class Settings(BaseSettings):
@@ -38,6 +41,13 @@ class Settings(BaseSettings):
     auto_migrate: bool = Field(default=True, description="Upgrade the database schema when a process starts")
     max_request_bytes: int = Field(default=16 * 1024 * 1024, ge=1024, description="Largest accepted request body")
     page_size_max: int = Field(default=1000, ge=1)
+    # Dashboard (/ui): how long a sign-in lasts; Secure cookies (None: when the request came over https).
+    ui_session_minutes: int = Field(default=480, ge=1, le=30 * 24 * 60,
+                                    description="Lifetime of a dashboard sign-in (the session cookie)")
+    ui_cookie_secure: bool | None = Field(default=None, description="Mark the session cookie Secure; "
+                                          "unset: when the request came over https")
+    ui_history_windows: int = Field(default=200, ge=10, le=5000,
+                                    description="Windows a dashboard chart draws by default")
     # Scheduler and worker.
     poll_seconds: float = Field(default=10.0, gt=0, description="How often the scheduler looks for due work")
     worker_concurrency: int = Field(default=2, ge=1, le=64, description="Executions run at once on the session")
@@ -52,6 +62,22 @@ class Settings(BaseSettings):
     webhook_timeout_seconds: float = Field(default=10.0, gt=0)
     webhook_max_attempts: int = Field(default=5, ge=1)
     webhook_backoff_seconds: float = Field(default=30.0, ge=0, description="First retry delay; doubles each time")
+    webhook_allowed_hosts: str = Field(
+        default="", description="Comma-separated host names, addresses or networks (10.0.0.0/8) that webhooks "
+                                "may reach although they are not public (loopback, private, link-local)")
+    # What jobs may read (docs/security.md).
+    data_root: str = Field(default="monitor-data/data", description="The folder of input data the service reads")
+    input_roots: str = Field(
+        default="", description="Comma-separated folders and URL prefixes (s3://bucket/capture) that inputs must "
+                                "lie under; default MONITOR_DATA_ROOT. The artifact root is always allowed")
+    input_url_schemes: str = Field(default=",".join(DEFAULT_URL_SCHEMES),
+                                   description="URL schemes inputs may use (comma-separated)")
+    # The dashboard's endpoint pages read live counters from these gateways' /metrics.
+    gateway_urls: str = Field(
+        default="", description="Comma-separated base URLs of `monitor gateway` processes "
+                                "(http://127.0.0.1:8081) whose metrics the dashboard shows")
+    gateway_timeout_seconds: float = Field(default=2.0, gt=0, le=60,
+                                           description="How long the dashboard waits for one gateway's metrics")
 
     @field_validator("database_url")
     @classmethod
@@ -65,6 +91,17 @@ class Settings(BaseSettings):
         if scheme == "sqlite" and not value.startswith("sqlite:///"):
             raise ValueError("a SQLite URL needs three slashes: sqlite:///relative/path.db or sqlite:////abs/path.db")
         return value
+
+    @field_validator("gateway_urls")
+    @classmethod
+    def _gateway_urls(cls, value: str) -> str:
+        for url in split_list(value):
+            if not _GATEWAY_URL.match(url):
+                raise ValueError(f"{url!r} is not a gateway base URL; use http://host:port (comma-separated)")
+        return value
+
+    def gateway_url_list(self) -> list[str]:
+        return [url.rstrip("/") for url in split_list(self.gateway_urls)]
 
     @field_validator("spark_master")
     @classmethod
@@ -81,6 +118,23 @@ class Settings(BaseSettings):
         if not value.strip():
             raise ValueError("the artifact root must not be empty")
         return value.rstrip("/") or "/"
+
+    @model_validator(mode="after")
+    def _policies(self) -> Settings:
+        self.path_policy()  # a bad root, scheme or allow-list entry is a settings error at start
+        self.address_policy()
+        return self
+
+    def path_policy(self) -> PathPolicy:
+        """Inputs under MONITOR_INPUT_ROOTS (default MONITOR_DATA_ROOT) or the artifact root."""
+        roots = split_list(self.input_roots) or [self.data_root]
+        schemes = split_list(self.input_url_schemes)
+        if "://" in self.artifact_root:  # the operator's own choice of store is always readable
+            schemes.append(self.artifact_root.split("://", 1)[0])
+        return PathPolicy.of([*roots, self.artifact_root], schemes)
+
+    def address_policy(self) -> AddressPolicy:
+        return AddressPolicy.of(split_list(self.webhook_allowed_hosts))
 
     @property
     def sqlalchemy_url(self) -> str:

@@ -15,7 +15,9 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from monitor_service.core.json_fields import describe_validation_error
+from monitor_service.core.quarantine import DEFAULT_MAX_COLUMNS, DEFAULT_MAX_LINE_BYTES
 from monitor_service.errors import ConfigError
+from monitor_service.security.paths import InputPath
 
 InputFormat = Literal["capture", "csv", "jsonl", "parquet"]
 INPUT_FORMATS: tuple[str, ...] = ("capture", "csv", "jsonl", "parquet")
@@ -80,6 +82,10 @@ class DatasetConfig(BaseModel):
     header: bool = False
     csv_delimiter: str = ","
     quarantine_sample_size: int = Field(default=100, ge=0, le=100_000)
+    max_line_bytes: int = Field(default=DEFAULT_MAX_LINE_BYTES, ge=1024, le=2**31 - 1,
+                                description="Longer lines are quarantined as line_too_long, unparsed")
+    max_columns: int = Field(default=DEFAULT_MAX_COLUMNS, ge=1, le=100_000,
+                             description="Fields kept per record; further keys are dropped and counted")
 
     @model_validator(mode="after")
     def _no_name_clash(self) -> DatasetConfig:
@@ -122,7 +128,10 @@ class Window(BaseModel):
     @field_validator("start", "end")
     @classmethod
     def _utc(cls, value: datetime) -> datetime:
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        try:
+            return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        except OverflowError:  # e.g. 9999-12-31T23:00:00-05:00 is after the last representable instant
+            raise ValueError(f"{value.isoformat()} is outside the years 1..9999 in UTC") from None
 
     @model_validator(mode="after")
     def _ordered(self) -> Window:
@@ -139,7 +148,7 @@ class InputSpec(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    path: str
+    path: InputPath
     format: InputFormat = "capture"
     dataset_config: DatasetConfig = Field(default_factory=DatasetConfig)
     window: Window | None = None

@@ -4,5 +4,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/_venv.sh
-ensure_venv ""
-.venv/bin/monitor demo --workdir "${DEMO_DIR:-demo-output}"
+ensure_venv "[sklearn]"
+.venv/bin/python -m demo --workdir "${DEMO_DIR:-demo-output}"

@@ -32,6 +32,18 @@ def postgres_admin_url() -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    """One headless Chromium (Debian's, driven by Playwright) for every page test."""
+    from tests.browser import BrowserMissing, chromium
+
+    try:
+        with chromium() as launched:
+            yield launched
+    except BrowserMissing as exc:
+        pytest.fail(str(exc))
+
+
+@pytest.fixture(scope="session")
 def spark() -> Iterator[object]:
     """local[2], UI off, 2 shuffle partitions, AQE off, loopback bind (aesthetics rule 4)."""
     from monitor_service.spark.session import get_session

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from monitor_service.alerts.signing import headers
 from monitor_service.scheduler.clock import Clock
+from monitor_service.security.addresses import AddressRefused, Resolver, system_resolver
 from monitor_service.settings import Settings
 from monitor_service.store.db import affected, transaction
 from monitor_service.store.models import Webhook, WebhookDelivery
@@ -41,10 +42,25 @@ def redact(text: str) -> str:
     return _URL.sub(lambda match: redact_url(match.group()), text)
 
 
+# What a delivery log says about a failed attempt: enough to act on, nothing about the network
+# behind the URL (which error a connection ended with tells open ports from closed ones).
+UNREACHABLE = "the receiver could not be reached or did not answer in time (no HTTP response)"
+
+
+def delivery_error(exc: BaseException) -> str:
+    """The recorded reason of a failed attempt; details go to the scheduler's log only."""
+    if isinstance(exc, AddressRefused):
+        return f"refused: {exc.message}"
+    if isinstance(exc, httpx.ConnectError) and isinstance(exc.__cause__, AddressRefused):
+        return f"refused: {exc.__cause__.message}"
+    return UNREACHABLE
+
+
 class Dispatcher:
     def __init__(self, factory: sessionmaker[Session], clock: Clock, settings: Settings,
-                 client: httpx.Client) -> None:
+                 client: httpx.Client, resolve: Resolver = system_resolver) -> None:
         self.factory, self.clock, self.settings, self.client = factory, clock, settings, client
+        self.policy, self.resolve = settings.address_policy(), resolve
 
     def deliver_due(self, limit: int = 50) -> int:
         """Attempt every due delivery once; returns how many were attempted."""
@@ -92,11 +108,26 @@ class Dispatcher:
     def _post(self, url: str, secret: str, body: str, event: str, delivery_id: str,
               timestamp: int) -> tuple[int | None, str | None]:
         try:
+            self._check_address(url)
             response = self.client.post(url, content=body.encode(), timeout=self.settings.webhook_timeout_seconds,
                                         headers=headers(secret, timestamp, body, event=event,
                                                         delivery_id=delivery_id))
-        except httpx.HTTPError as exc:
-            return None, redact(f"{exc.__class__.__name__}: {exc}")
+        except (httpx.HTTPError, AddressRefused) as exc:
+            log.info("webhook delivery %s to %s: %s", delivery_id, redact_url(url),
+                     redact(f"{exc.__class__.__name__}: {exc}"))
+            return None, delivery_error(exc)
         if response.is_success:
             return response.status_code, None
         return response.status_code, f"the receiver answered HTTP {response.status_code}"
+
+    def _check_address(self, url: str) -> None:
+        """Refuse before sending when the host resolves to a forbidden address. The guarded client
+        (`security.addresses.webhook_client`) checks again on the connection itself."""
+        try:
+            parts = urlsplit(url)
+            host, port = parts.hostname, parts.port or (443 if parts.scheme == "https" else 80)
+        except ValueError as exc:
+            raise AddressRefused("the webhook URL cannot be parsed") from exc
+        if parts.scheme not in ("http", "https") or not host:
+            raise AddressRefused("the webhook URL must be http:// or https:// with a host")
+        self.policy.allowed_addresses(host, port, self.resolve)

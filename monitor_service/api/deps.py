@@ -1,4 +1,9 @@
-"""Dependencies shared by the routes: the unit-of-work session, the clock, and API-key roles."""
+"""Dependencies shared by the routes: the unit-of-work session, the clock, and API-key roles.
+
+The key itself is checked by `api.guards.AuthenticateFirst` before the body is read; the
+dependencies here read what it found (and check it themselves when the app runs without the
+guard), so the OpenAPI document still shows the bearer scheme on every protected route.
+"""
 
 from __future__ import annotations
 
@@ -10,13 +15,13 @@ from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session, sessionmaker
 
+from monitor_service.api.guards import STATE_KEY, KeyIdentity
 from monitor_service.core.registry import Registry
+from monitor_service.monitors.base import MonitorPlugin
 from monitor_service.scheduler.clock import Clock
 from monitor_service.service.apikeys import authenticate
-from monitor_service.service.monitors import Monitor
 from monitor_service.settings import Settings
 from monitor_service.store.artifacts import ArtifactStore
-from monitor_service.store.models import ApiKey
 
 
 @dataclass
@@ -27,7 +32,7 @@ class Resources:
     factory: sessionmaker[Session]
     artifacts: ArtifactStore
     clock: Clock
-    monitors: Registry[Monitor]
+    monitors: Registry[MonitorPlugin]
 
 
 def get_resources(request: Request) -> Resources:
@@ -46,19 +51,23 @@ SessionDep = Annotated[Session, Depends(get_session)]
 _bearer = HTTPBearer(auto_error=False, description="An API key from `monitor apikey create`")
 
 
-def current_key(session: SessionDep,
-                credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> ApiKey:
+def current_key(request: Request, resources: Annotated[Resources, Depends(get_resources)],
+                credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> KeyIdentity:
+    known = getattr(request.state, STATE_KEY, None)
+    if isinstance(known, KeyIdentity):
+        return known
     challenge = {"WWW-Authenticate": "Bearer"}
     if credentials is None:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "missing API key: send 'Authorization: Bearer <key>'",
                             headers=challenge)
-    key = authenticate(session, credentials.credentials)
-    if key is None:
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "invalid or revoked API key", headers=challenge)
-    return key
+    with resources.factory() as session:
+        key = authenticate(session, credentials.credentials)
+        if key is None:
+            raise HTTPException(status.HTTP_401_UNAUTHORIZED, "invalid or revoked API key", headers=challenge)
+        return KeyIdentity(id=key.id, role=key.role, name=key.name)
 
 
-def require_admin(key: Annotated[ApiKey, Depends(current_key)]) -> ApiKey:
+def require_admin(key: Annotated[KeyIdentity, Depends(current_key)]) -> KeyIdentity:
     if key.role != "admin":
         raise HTTPException(status.HTTP_403_FORBIDDEN, f"this API key has the role {key.role!r}; "
                             "changes need an 'admin' key")

@@ -1,7 +1,10 @@
-"""Request-size limit as plain ASGI middleware: refuses bodies over the limit with 413.
+"""Request-size limit as plain ASGI middleware: bodies over the limit get 413, however they are sent.
 
-It checks `Content-Length` first and also counts streamed bytes, so a chunked upload cannot
-get around the limit.
+A declared `Content-Length` over the limit is refused at once. Otherwise the body is read here,
+chunk by chunk, and the route only runs once it is complete and within the limit: a chunked
+upload (no Content-Length) that grows past the limit is refused with 413 as soon as it does.
+(Raising from inside the route's `receive` instead would surface in FastAPI as "There was an
+error parsing the body", a 400.) The buffered body is then handed to the route unchanged.
 """
 
 from __future__ import annotations
@@ -10,10 +13,6 @@ import json
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-
-
-class _TooLarge(Exception):
-    pass
 
 
 class BodySizeLimit:
@@ -28,31 +27,36 @@ class BodySizeLimit:
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
             await self._refuse(send)
             return
+        chunks: list[bytes] = []
         seen = 0
-        started = False
-
-        async def counting_receive() -> Message:
-            nonlocal seen
+        while True:
             message = await receive()
-            seen += len(message.get("body", b""))
+            if message["type"] != "http.request":  # the client went away: nothing to answer
+                return
+            chunk = message.get("body", b"")
+            seen += len(chunk)
             if seen > self.max_bytes:
-                raise _TooLarge
-            return message
-
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
-        try:
-            await self.app(scope, counting_receive, tracking_send)
-        except _TooLarge:
-            if not started:
                 await self._refuse(send)
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()  # after the body: wait for the disconnect, as the server would
+
+        await self.app(scope, replay, send)
 
     async def _refuse(self, send: Send) -> None:
         body = json.dumps({"detail": f"request body larger than {self.max_bytes} bytes "
                                      "(MONITOR_MAX_REQUEST_BYTES)"}).encode()
-        headers: list[Any] = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+        headers: list[Any] = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+                              (b"connection", b"close")]
         await send({"type": "http.response.start", "status": 413, "headers": headers})
         await send({"type": "http.response.body", "body": body})

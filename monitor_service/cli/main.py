@@ -1,8 +1,9 @@
-"""The `monitor` command line: baseline and analysis jobs, the demo, and the service commands.
+"""The `monitor` command line: baseline and analysis jobs of every monitor type, and the service commands.
 
 Exit codes: 0 completed without violations, 3 completed with violations, 1 failed, 2 usage
 error. On a terminal the run shows its progress on stderr; every run ends with a one-line
-summary on stdout and writes `{output}/summary.json`.
+summary on stdout and writes `{output}/summary.json`. The monitor types and their own
+arguments come from the monitor registry (`monitor_service.monitors`).
 """
 
 from __future__ import annotations
@@ -13,18 +14,19 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+from monitor_service.core.registry import Registry
 from monitor_service.errors import ConfigError
+from monitor_service.monitors import MONITORS
+from monitor_service.monitors.base import CliArgument, MonitorPlugin
 from monitor_service.runner.summary import EXIT_FAILED, EXIT_USAGE, RunSummary
 from monitor_service.specs import INPUT_FORMATS, DatasetConfig, InputSpec, Window, parse_timestamp
-
-MONITOR_TYPES = ("DataQuality", "ModelQuality")
 
 
 class _Parser(argparse.ArgumentParser):
     """argparse exits with 2 on usage errors, which is our usage exit code too."""
 
 
-def _add_input_arguments(p: argparse.ArgumentParser) -> None:
+def _add_input_arguments(p: argparse.ArgumentParser, monitors: Registry[MonitorPlugin]) -> None:
     p.add_argument("--input", required=True, help="file, folder, glob or fsspec URL of the data")
     p.add_argument(
         "--format",
@@ -33,43 +35,55 @@ def _add_input_arguments(p: argparse.ArgumentParser) -> None:
         help="capture (SageMaker data-capture JSONL, default), csv, jsonl or parquet",
     )
     p.add_argument("--header", action="store_true", help="CSV files start with a header line")
-    p.add_argument("--dataset-config", metavar="FILE", help="JSON file naming columns (see docs/dataset_config.md)")
+    p.add_argument("--dataset-config", metavar="FILE", help="JSON file naming columns (see README, Inputs)")
     p.add_argument("--output", required=True, help="output folder (local path or fsspec URL)")
     p.add_argument("--start", help="window start on inferenceTime, ISO-8601 (inclusive)")
     p.add_argument("--end", help="window end on inferenceTime, ISO-8601 (exclusive)")
-    p.add_argument("--monitor-type", choices=MONITOR_TYPES, default="DataQuality")
+    p.add_argument("--monitor-type", choices=monitors.names(), default=monitors.names()[0])
     p.add_argument("--spark-master", help="Spark master URL (default: local[*], or what spark-submit set)")
     p.add_argument("--spark-conf", action="append", default=[], metavar="KEY=VALUE", help="extra Spark setting")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _add_monitor_arguments(parser: argparse.ArgumentParser, monitors: Registry[MonitorPlugin]) -> None:
+    """Each monitor type's own arguments in a group of its own; a flag shared by several types is added once."""
+    seen: dict[str, CliArgument] = {}
+    for plugin in monitors:
+        group = parser.add_argument_group(f"{plugin.title} (--monitor-type {plugin.monitor_type})")
+        for argument in plugin.cli_arguments():
+            first = seen.get(argument.flags[0])
+            if first is not None:
+                if _without_help(first) != _without_help(argument):
+                    raise ValueError(f"monitor types declare {argument.flags[0]} differently")
+                continue
+            seen[argument.flags[0]] = argument
+            group.add_argument(*argument.flags, **dict(argument.options))
+
+
+def _without_help(argument: CliArgument) -> tuple[tuple[str, ...], dict[str, Any]]:
+    return argument.flags, {k: v for k, v in argument.options.items() if k != "help"}
+
+
+def build_parser(monitors: Registry[MonitorPlugin] = MONITORS) -> argparse.ArgumentParser:
     parser = _Parser(prog="monitor", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
-    baseline = sub.add_parser("baseline", help="profile a dataset and suggest constraints")
-    _add_input_arguments(baseline)
+    baseline = sub.add_parser("baseline", help="profile a dataset into a baseline")
     analyze = sub.add_parser("analyze", help="check one window of data against a baseline")
-    _add_input_arguments(analyze)
-    analyze.add_argument("--baseline-statistics", help="baseline statistics.json")
-    analyze.add_argument("--baseline-constraints", help="baseline constraints.json")
     for command in (baseline, analyze):
-        _add_model_quality_arguments(command)
-    demo = sub.add_parser("demo", help="run the end-to-end demo on generated data")
-    demo.add_argument("--workdir", default="demo-output", help="folder for generated data and results")
-    demo.add_argument("--records-per-hour", type=int, default=2000)
+        _add_input_arguments(command, monitors)
+        command.add_argument("--baseline-constraints", metavar="FILE",
+                             help="analyze: the baseline constraints (constraints.json, or Clarify's analysis.json)")
+        _add_monitor_arguments(command, monitors)
     _register_service_commands(sub)
     return parser
-
-
-def _add_model_quality_arguments(parser: argparse.ArgumentParser) -> None:
-    from monitor_service.cli.model_quality_args import add_model_quality_arguments
-
-    add_model_quality_arguments(parser)
 
 
 def _register_service_commands(sub: Any) -> None:
     from monitor_service.cli.service_commands import register
 
     register(sub)
+    from monitor_service.cli.gateway_commands import register as register_gateway
+
+    register_gateway(sub)
 
 
 def _progress_printer(enabled: bool) -> Any:
@@ -112,41 +126,21 @@ def spark_session(args: argparse.Namespace, progress: bool) -> Any:
     return get_session(master=args.spark_master, conf=conf, progress=progress)
 
 
-def run_job(args: argparse.Namespace, progress_enabled: bool) -> RunSummary:
-    """Validate the arguments, then run the requested job on a Spark session."""
-    if args.monitor_type == "ModelQuality":
-        from monitor_service.cli.model_quality_args import run_from_args
+def run_job(args: argparse.Namespace, progress_enabled: bool,
+            monitors: Registry[MonitorPlugin] = MONITORS) -> tuple[MonitorPlugin, RunSummary]:
+    """Validate the arguments into the monitor type's request, then run its job on a Spark session."""
+    plugin = monitors.get(args.monitor_type)
+    request = plugin.cli_request(args.command, args, input_spec(args))
+    from monitor_service.cli.preflight import preflight
 
-        return run_from_args(args, progress=_progress_printer(progress_enabled))
-    from monitor_service.runner.requests import AnalyzeRequest, BaselineRequest
-
-    spec = input_spec(args)
+    if (failed := preflight(args.command, plugin.monitor_type, request)) is not None:
+        return plugin, failed  # a missing input is reported before Spark starts
     show = _progress_printer(progress_enabled)
-    if args.command == "baseline":
-        request: Any = BaselineRequest(input=spec, output_dir=args.output)
-    else:
-        missing = [
-            f"--{n}"
-            for n in ("baseline-statistics", "baseline-constraints")
-            if getattr(args, n.replace("-", "_")) is None
-        ]
-        if missing:
-            raise ConfigError(f"analyze needs {' and '.join(missing)}", hint="pass the baseline's files")
-        request = AnalyzeRequest(
-            input=spec,
-            baseline_statistics=args.baseline_statistics,
-            baseline_constraints=args.baseline_constraints,
-            output_dir=args.output,
-        )
     show("starting Spark")
     spark = spark_session(args, progress_enabled)
     if args.command == "baseline":
-        from monitor_service.runner.baseline import run_baseline
-
-        return run_baseline(spark, request, show)
-    from monitor_service.runner.analyze import run_analysis
-
-    return run_analysis(spark, request, show)
+        return plugin, plugin.run_baseline(spark, request, show)
+    return plugin, plugin.run_analysis(spark, request, show)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -154,13 +148,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.command in ("baseline", "analyze"):
-            summary = run_job(args, progress_enabled=sys.stderr.isatty())
-            print(summary.one_line())
+            plugin, summary = run_job(args, progress_enabled=sys.stderr.isatty())
+            print(summary.one_line(features=plugin.counts_features))
             return summary.exit_code
-        if args.command == "demo":
-            from monitor_service.demo import run_demo
-
-            return run_demo(args.workdir, records_per_hour=args.records_per_hour)
         handler = getattr(args, "handler", None)
         if handler is None:
             parser.error(f"unknown command {args.command}")

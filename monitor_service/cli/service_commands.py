@@ -64,11 +64,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_scheduler(args: argparse.Namespace) -> int:
-    import httpx
-
+    from monitor_service.monitors import MONITORS
     from monitor_service.scheduler.clock import SystemClock
     from monitor_service.scheduler.service import MonitorScheduler
-    from monitor_service.service.monitors import MONITORS
+    from monitor_service.security.addresses import webhook_client
     from monitor_service.spark.session import get_session
     from monitor_service.store.artifacts import ArtifactStore
     from monitor_service.store.db import make_sessionmaker
@@ -77,7 +76,7 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
     settings = load_settings()
     engine = _ready_engine(settings)
     spark = functools.cache(lambda: get_session(master=settings.spark_master, app_name="monitor-scheduler"))
-    with httpx.Client() as http:
+    with webhook_client(settings.address_policy()) as http:
         MonitorScheduler(factory=make_sessionmaker(engine), artifacts=ArtifactStore(settings.artifact_root),
                          settings=settings, monitors=MONITORS, clock=SystemClock(), spark=spark,
                          http=http).serve(warm_up=spark)

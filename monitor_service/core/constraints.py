@@ -12,7 +12,7 @@ floats, and puts overrides back where they were read from.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -20,7 +20,14 @@ from monitor_service import io
 from monitor_service.core import drift
 from monitor_service.core.drift import ColumnKind, column_kind
 from monitor_service.core.drift.distributions import present_counts
-from monitor_service.core.json_fields import Fraction, Number, Threshold, describe_validation_error
+from monitor_service.core.json_fields import (
+    Fraction,
+    Name,
+    StrictNumber,
+    Threshold,
+    describe_validation_error,
+    json_depth_error,
+)
 from monitor_service.core.profile import ColumnProfile, DatasetProfile
 from monitor_service.core.types import InferredType
 from monitor_service.errors import FormatError
@@ -31,6 +38,8 @@ LINFINITY = "LInfinity"
 OverridesAt = Literal["feature", "string_constraints", "num_constraints"]
 # Deequ CategoricalRangeRule: suggest a domain when at most 10% of the categories occur once.
 MAX_UNIQUE_VALUE_RATIO = 0.1
+MAX_FEATURES = 100_000
+MAX_DOMAIN_VALUES = 100_000
 
 
 def _renamed(data: Any, legacy: dict[str, str]) -> Any:
@@ -73,8 +82,8 @@ class MonitoringOverrides(_LegacyDistributionKeys):
     domain_content_threshold: Fraction | None = None
     perform_comparison: Toggle | None = None
     comparison_threshold: Threshold | None = None
-    comparison_method: str | None = None
-    disabled_checks: list[str] | None = None
+    comparison_method: Name | None = None
+    disabled_checks: Annotated[list[Name], Field(max_length=1000)] | None = None
 
     @model_validator(mode="after")
     def _known_method(self) -> MonitoringOverrides:
@@ -88,11 +97,11 @@ class NumConstraints(_Model):
 
 
 class StringConstraints(_Model):
-    domains: list[str] | None = None
+    domains: Annotated[list[str], Field(max_length=MAX_DOMAIN_VALUES)] | None = None
 
 
 class FeatureConstraint(_Model):
-    name: str
+    name: Name
     inferred_type: InferredType
     completeness: Fraction | None = None
     num_constraints: NumConstraints | None = None
@@ -217,12 +226,15 @@ class FeatureSettings:
 
 
 class Constraints(_Model):
-    version: Number = 0.0
-    features: list[FeatureConstraint] = Field(default_factory=list)
+    version: StrictNumber = 0.0
+    features: Annotated[list[FeatureConstraint], Field(max_length=MAX_FEATURES)] = Field(default_factory=list)
     monitoring_config: MonitoringConfig = Field(default_factory=MonitoringConfig)
 
     @classmethod
     def from_dict(cls, data: Any, source: str = "constraints.json") -> Constraints:
+        problem = json_depth_error(data)
+        if problem:
+            raise FormatError(f"{source} {problem}; a constraints file nests 5 levels")
         try:
             return cls.model_validate(data)
         except ValidationError as exc:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import struct
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 import numpy as np
 
@@ -24,6 +25,8 @@ NUM_BUCKETS = 10  # SageMaker: "we materialize the distribution in 10 buckets"
 _KLL_FAMILY_ID = 15
 _FLAG_EMPTY = 1
 _FLAG_SINGLE_ITEM = 4
+_MIN_K = 8  # DataSketches KLL
+_MAX_LEVELS = 61  # level h weighs 2^h and n is a u64
 
 
 def level_capacity(k: int, c: float, height: int) -> int:
@@ -180,18 +183,28 @@ def from_datasketches(blob: bytes | bytearray | None, k_hint: int = DEFAULT_K) -
     (k,) = struct.unpack_from("<H", data, 4)
     if family != _KLL_FAMILY_ID:
         raise FormatError(f"binary sketch has family id {family}, expected KLL ({_KLL_FAMILY_ID})")
+    if k < _MIN_K:
+        raise FormatError(f"KLL sketch has k={k}; DataSketches needs k >= {_MIN_K}")
     if flags & _FLAG_EMPTY:
         return KllSketch(levels=[[]], k=k)
     if flags & _FLAG_SINGLE_ITEM:
+        if len(data) < 16:
+            raise FormatError(f"single-item KLL sketch of {len(data)} bytes has no item")
         (item,) = struct.unpack_from("<d", data, 8)
         return KllSketch(levels=[[item]], k=k)
+    if len(data) < 20:
+        raise FormatError(f"KLL sketch of {len(data)} bytes is too short for its header")
     (n,) = struct.unpack_from("<Q", data, 8)
     num_levels = data[18]
-    offsets = list(struct.unpack_from(f"<{num_levels}i", data, 20))
     items_at = 20 + 4 * num_levels + 16
+    if not 1 <= num_levels <= _MAX_LEVELS or len(data) < items_at or (len(data) - items_at) % 8:
+        raise FormatError(f"KLL sketch of {len(data)} bytes cannot hold {num_levels} levels and whole items")
+    offsets = list(struct.unpack_from(f"<{num_levels}i", data, 20))
     retained = (len(data) - items_at) // 8
-    items = struct.unpack_from(f"<{retained}d", data, items_at)
     bounds = [*offsets, offsets[0] + retained]
+    if offsets[0] < 0 or any(b > c for b, c in pairwise(bounds)):
+        raise FormatError("KLL sketch level offsets are not ascending within its items")
+    items = struct.unpack_from(f"<{retained}d", data, items_at)
     levels = [list(items[bounds[h] - offsets[0] : bounds[h + 1] - offsets[0]]) for h in range(num_levels)]
     sketch = KllSketch(levels=levels, k=k)
     if sketch.n != n:

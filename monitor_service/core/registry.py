@@ -52,7 +52,7 @@ class Registry(Generic[T]):
         return dict(self._aliases)
 
     def __contains__(self, name: object) -> bool:
-        return name in self._items or name in self._aliases
+        return isinstance(name, str) and (name in self._items or name in self._aliases)
 
     def __iter__(self) -> Iterator[T]:
         return iter(self._items.values())

@@ -24,34 +24,24 @@ Each piece of state is stored exactly once, so the two parts can never disagree.
 from __future__ import annotations
 
 import base64
-import binascii
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from monitor_service import io
-from monitor_service.core import hll
-from monitor_service.core.jsonread import (
-    Where,
-    as_list,
-    as_mapping,
-    as_number,
-    as_numbers,
-    as_str,
-    number_map,
-    optional_mapping,
-    optional_number,
-    require,
-)
-from monitor_service.core.kll import DEFAULT_C, DEFAULT_K, KllSketch
+from monitor_service.core.kll import KllSketch
 from monitor_service.core.profile import CARDINALITY_THRESHOLD, ColumnProfile, DatasetProfile, NumericState
-from monitor_service.core.types import InferredType
-from monitor_service.errors import FormatError
+from monitor_service.core.statistics_model import (
+    EXTENSION_FORMAT_VERSION,
+    EXTENSION_KEY,
+    ExtensionFeature,
+    Feature,
+    NumericalStatistics,
+    parse_statistics,
+)
 
 STATISTICS_VERSION = 0.0
-EXTENSION_KEY = "monitor_service"
-EXTENSION_FORMAT_VERSION = 1
 _MOMENTS = ("mean", "sum", "std_dev", "min", "max")
 
 DriftMetrics = dict[str, dict[str, float | None]]  # feature -> drift method -> value (None: not computed)
@@ -164,147 +154,55 @@ def read_statistics(path: str) -> Statistics:
 
 
 def from_statistics_json(obj: Any, source: str = "statistics.json") -> Statistics:
-    """Parse a statistics document; tolerant of SageMaker's variations, strict about real shape errors."""
-    where = Where(source)
-    root = as_mapping(obj, where)
-    raw_features = as_list(require(root, "features", where), where / "features")
-    extension = _read_extension(root, where)
-    columns: list[ColumnProfile] = []
-    seen: set[str] = set()
-    drift: DriftMetrics = {}
-    for index, raw in enumerate(raw_features):
-        entry = as_mapping(raw, where / "features" / index)
-        unnamed = where.within(f"feature #{index}")
-        name = as_str(require(entry, "name", unnamed), unnamed / "name")
-        at = where.within(f"feature {name!r}")
-        if name in seen:
-            raise at.error("appears twice in 'features'; feature names must be unique")
-        seen.add(name)
-        columns.append(_read_column(entry, name, index, extension.get(name, {}), at))
-        if entry.get("drift_metrics") is not None:
-            drift[name] = _read_drift(entry["drift_metrics"], at / "drift_metrics")
-    dataset = optional_mapping(root, "dataset", where)
-    item_count = optional_number(dataset, "item_count", where / "dataset") if dataset else None
+    """Parse a statistics document; tolerant of SageMaker's variations, strict about real shape errors.
+
+    The document is validated as a whole by `core.statistics_model` (types and bounds, one
+    FormatError naming feature and field); what is left here is plain conversion.
+    """
+    document = parse_statistics(obj, source)
+    extension = document.monitor_service.features if document.monitor_service else {}
+    columns = [_column(feature, index, extension.get(feature.name))
+               for index, feature in enumerate(document.features)]
+    drift: DriftMetrics = {f.name: dict(f.drift_metrics) for f in document.features if f.drift_metrics is not None}
+    item_count = document.dataset.item_count if document.dataset else None
     if item_count is None:  # tolerate files without it: every feature sees every row
         item_count = max((c.num_present + c.num_missing for c in columns), default=0.0)
     return Statistics(DatasetProfile(item_count=item_count, columns=columns), drift)
 
 
-def _read_extension(root: Mapping[str, Any], where: Where) -> dict[str, Mapping[str, Any]]:
-    block = optional_mapping(root, EXTENSION_KEY, where)
-    if block is None:
-        return {}
-    at = where / EXTENSION_KEY
-    version = as_number(block.get("format_version", EXTENSION_FORMAT_VERSION), at / "format_version")
-    if version > EXTENSION_FORMAT_VERSION:
-        raise at.error(f"has format_version {version:g}; this release reads up to "
-                       f"{EXTENSION_FORMAT_VERSION} (upgrade monitor-service to read this file)")
-    features = optional_mapping(block, "features", at) or {}
-    return {str(name): as_mapping(value, at / "features" / name) for name, value in features.items()}
-
-
-def _read_type(entry: Mapping[str, Any], at: Where) -> InferredType:
-    raw = as_str(require(entry, "inferred_type", at), at / "inferred_type")
-    try:
-        return InferredType(raw)
-    except ValueError:
-        allowed = ", ".join(t.value for t in InferredType)
-        raise (at / "inferred_type").error(f"is {raw!r}; expected one of {allowed}") from None
-
-
-def _read_column(entry: Mapping[str, Any], name: str, index: int,
-                 ext: Mapping[str, Any], at: Where) -> ColumnProfile:
-    inferred = _read_type(entry, at)
-    key = "numerical_statistics" if inferred.is_numeric else "string_statistics"
-    stats = as_mapping(require(entry, key, at), at / key)
-    at_common = at / key / "common"
-    common = as_mapping(require(stats, "common", at / key), at_common)
-    num_present = as_number(require(common, "num_present", at_common), at_common / "num_present")
-    num_missing = as_number(require(common, "num_missing", at_common), at_common / "num_missing")
-    column = ColumnProfile(name=name, inferred_type=inferred,
-                           num_present=num_present, num_missing=num_missing)
-    if inferred.is_numeric:
-        column.numeric = _read_numeric(stats, num_present, at / key)
+def _column(feature: Feature, index: int, ext: ExtensionFeature | None) -> ColumnProfile:
+    stats = feature.statistics
+    column = ColumnProfile(name=feature.name, inferred_type=feature.inferred_type,
+                           num_present=stats.common.num_present, num_missing=stats.common.num_missing)
+    distribution = stats.distribution
+    if isinstance(stats, NumericalStatistics):
+        column.numeric = _numeric(stats)
     else:
-        column.distinct_count = optional_number(stats, "distinct_count", at / key)
-        column.histogram = _read_categorical(stats, at / key)
-    _apply_extension(column, ext, index, at.within(f"{EXTENSION_KEY} feature {name!r}"))
+        column.distinct_count = stats.distinct_count
+        categorical = distribution.categorical if distribution else None
+        column.histogram = None if categorical is None else {b.value: b.count for b in categorical.buckets}
+    ext = ext or ExtensionFeature()
+    column.source = column.source if ext.source is None else ext.source
+    column.position = index if ext.position is None else ext.position
+    column.type_counts = dict(ext.type_counts) if ext.type_counts is not None else {}
+    column.hll = ext.hll
+    if column.inferred_type.is_numeric:
+        column.distinct_count = ext.distinct_count
+        column.histogram = dict(ext.histogram) if ext.histogram is not None else None
+    column.domain_matches = ext.domain_matches
     return column
 
 
-def _read_numeric(stats: Mapping[str, Any], num_present: float, at: Where) -> NumericState | None:
+def _numeric(stats: NumericalStatistics) -> NumericState | None:
     """Moments and sketch; a moment Deequ failed to compute (absent key) becomes NaN."""
-    moments = {key: optional_number(stats, key, at) for key in _MOMENTS}
-    kll = _read_kll(stats, at)
-    if kll is None and all(v is None for v in moments.values()):
+    moments = {key: getattr(stats, key) for key in _MOMENTS}
+    kll = stats.distribution.kll if stats.distribution else None
+    sketch = kll.sketch if kll else None
+    if sketch is None and all(v is None for v in moments.values()):
         return None
     values = {key: float("nan") if v is None else v for key, v in moments.items()}
-    return NumericState(count=num_present, kll=kll, **values)
-
-
-def _read_kll(stats: Mapping[str, Any], at: Where) -> KllSketch | None:
-    distribution = optional_mapping(stats, "distribution", at)
-    kll = optional_mapping(distribution, "kll", at / "distribution") if distribution else None
-    at = at / "distribution" / "kll"
-    sketch = optional_mapping(kll, "sketch", at) if kll else None
-    if sketch is None:
-        return None
-    at = at / "sketch"
-    parameters = optional_mapping(sketch, "parameters", at) or {}
-    k = optional_number(parameters, "k", at / "parameters")
-    c = optional_number(parameters, "c", at / "parameters")
-    data = as_list(require(sketch, "data", at), at / "data")
-    levels = [as_numbers(level, at / "data" / h) for h, level in enumerate(data)]
-    return KllSketch(levels=levels or [[]], k=DEFAULT_K if k is None else int(k),
-                     c=DEFAULT_C if c is None else c)
-
-
-def _read_categorical(stats: Mapping[str, Any], at: Where) -> dict[str, float] | None:
-    distribution = optional_mapping(stats, "distribution", at)
-    categorical = optional_mapping(distribution, "categorical", at / "distribution") if distribution else None
-    if categorical is None:
-        return None
-    at = at / "distribution" / "categorical" / "buckets"
-    histogram: dict[str, float] = {}
-    for i, raw in enumerate(as_list(categorical.get("buckets", []), at)):
-        bucket = as_mapping(raw, at / i)
-        value = as_str(require(bucket, "value", at / i), at / i / "value")
-        if value in histogram:
-            raise (at / i / "value").error(f"repeats the categorical value {value!r}")
-        histogram[value] = as_number(require(bucket, "count", at / i), at / i / "count")
-    return histogram
-
-
-def _apply_extension(column: ColumnProfile, ext: Mapping[str, Any], index: int, at: Where) -> None:
-    column.source = as_str(ext.get("source", column.source), at / "source")
-    position = as_number(ext.get("position", index), at / "position")
-    if not position.is_integer() or position < 0:
-        raise (at / "position").error(f"must be a non-negative integer, got {position:g}")
-    column.position = int(position)
-    if ext.get("type_counts") is not None:
-        column.type_counts = number_map(ext["type_counts"], at / "type_counts")
-    if ext.get("hll") is not None:
-        column.hll = _read_hll(ext["hll"], at / "hll")
-    if column.inferred_type.is_numeric:
-        column.distinct_count = optional_number(ext, "distinct_count", at)
-        if ext.get("histogram") is not None:
-            column.histogram = number_map(ext["histogram"], at / "histogram")
-    column.domain_matches = optional_number(ext, "domain_matches", at)
-
-
-def _read_hll(value: Any, at: Where) -> bytes:
-    """The sketch bytes, checked now so a bad sketch is reported with its feature, not at merge time."""
-    try:
-        blob = base64.b64decode(as_str(value, at), validate=True)
-    except binascii.Error as exc:
-        raise at.error(f"is not valid base64: {exc}") from None
-    try:
-        hll.decode(blob)
-    except FormatError as exc:
-        raise at.error(f"does not hold an HLL sketch: {exc.message}") from None
-    return blob
-
-
-def _read_drift(value: Any, at: Where) -> dict[str, float | None]:
-    return {str(method): None if v is None else as_number(v, at / method)
-            for method, v in as_mapping(value, at).items()}
+    state = None
+    if sketch is not None:
+        state = KllSketch(levels=[list(level) for level in sketch.data] or [[]],
+                          k=int(sketch.parameters.k), c=sketch.parameters.c)
+    return NumericState(count=stats.common.num_present, kll=state, **values)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from monitor_service import io
 from monitor_service.errors import ConfigError, MonitorError
-from monitor_service.runner.summary import Quarantined, RunSummary
+from monitor_service.runner.summary import ColumnsDropped, Quarantined, RunSummary
 from monitor_service.specs import InputSpec
 
 if TYPE_CHECKING:
@@ -57,6 +57,7 @@ def record_read(summary: RunSummary, read: ReadResult) -> None:
     summary.records_read = read.records_read
     summary.records_analyzed = read.records_valid
     summary.records_quarantined = Quarantined(total=read.quarantined_total, by_reason=dict(read.quarantined))
+    summary.columns_dropped = ColumnsDropped(records=read.records_truncated, fields=read.fields_dropped)
     if read.quarantine_files:
         summary.artifacts["quarantine"] = io.join(summary.output_path or "", "quarantine")
 
@@ -94,7 +95,7 @@ def job_outcome(summary: RunSummary, clock: JobClock) -> Iterator[None]:
         raise  # usage errors go back to the caller (exit code 2), no summary to write
     except Exception as exc:
         summary.status = "Failed"
-        summary.failure_reason = describe_failure(exc)
+        summary.failure_reason = describe_failure(exc, output_dir=summary.output_path)
     finally:
         summary.seconds = clock.seconds()
         summary.engine_seconds = clock.engine_seconds()
@@ -109,7 +110,8 @@ def job_outcome(summary: RunSummary, clock: JobClock) -> Iterator[None]:
                 summary.failure_reason = f"cannot write {summary.output_path}/summary.json: {exc}"
 
 
-def describe_failure(exc: BaseException) -> str:
+def describe_failure(exc: BaseException, *, output_dir: str | None = None,
+                     details: str | None = None) -> str:
     """A failure reason in plain words, never a stack trace (jobs, CLI and scheduler alike)."""
     if isinstance(exc, MonitorError):
         return str(exc)
@@ -126,8 +128,11 @@ def describe_failure(exc: BaseException) -> str:
                 "(spark.driver.memory) or analyze a shorter window")
     if "Py4J" in name or "Spark" in name or "Java" in first or "Analysis" in name:
         return f"Spark failed while running the job: {first}"
-    return (f"Unexpected {name} while running the job: {first}. "
-            "This is a bug in monitor-service; its log has the details.")
+    from monitor_service.error_log import write_error_log
+
+    where = details or (f"the traceback is in {log}" if (log := write_error_log(output_dir, exc)) else
+                        "please report it with this message")
+    return f"Unexpected {name} while running the job: {first}. This is a bug in monitor-service; {where}."
 
 
 def exit_message(summary: RunSummary) -> str:

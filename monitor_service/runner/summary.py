@@ -23,6 +23,13 @@ class Quarantined(BaseModel):
     by_reason: dict[str, int] = Field(default_factory=dict)
 
 
+class ColumnsDropped(BaseModel):
+    """Fields beyond the dataset config's `max_columns` in a record: not profiled, counted here."""
+
+    records: int = Field(default=0, description="Records that had more fields than max_columns")
+    fields: int = Field(default=0, description="Fields dropped from those records")
+
+
 class RunSummary(BaseModel):
     """What a baseline or analysis job did; written to `{output}/summary.json`."""
 
@@ -32,6 +39,7 @@ class RunSummary(BaseModel):
     records_read: int = 0
     records_analyzed: int = 0
     records_quarantined: Quarantined = Field(default_factory=Quarantined)
+    columns_dropped: ColumnsDropped = Field(default_factory=ColumnsDropped)
     features: int = 0
     violations: int = 0
     violations_by_check: dict[str, int] = Field(default_factory=dict)
@@ -56,14 +64,14 @@ class RunSummary(BaseModel):
             return EXIT_FAILED
         return EXIT_VIOLATIONS if self.status == "CompletedWithViolations" else EXIT_COMPLETED
 
-    def one_line(self) -> str:
-        """The one-line summary printed at the end of a CLI run."""
+    def one_line(self, *, features: bool = False) -> str:
+        """The one-line summary printed at the end of a CLI run (`features`: name how many were profiled)."""
         if self.status == "Failed":
             return f"Failed: {self.failure_reason}"
         quarantined = self.records_quarantined.total
         extra = f", {quarantined} quarantined" if quarantined else ""
         what = f"{self.violations} violations" if self.job == "analyze" else "baseline written"
-        columns = f", {self.features} features" if self.monitor_type == "DataQuality" else ""
+        columns = f", {self.features} features" if features else ""
         return (
             f"{self.status}: {self.records_analyzed} records{extra}{columns}, "
             f"{what} in {self.seconds:.1f}s -> {self.output_path}"

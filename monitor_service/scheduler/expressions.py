@@ -24,7 +24,16 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from monitor_service.errors import ConfigError
+
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# Bounds that keep every datetime computation in range: a period or an offset longer than a
+# year is not a monitoring schedule, and a schedule must fire within ten years (the look-back of
+# `previous_before`), or it would never run and its windows could not be computed.
+MAX_PERIOD = timedelta(days=366)
+MAX_OFFSET = timedelta(days=366)
+FIRST_FIRE_HORIZON = timedelta(days=3660)
+MAX_EXPRESSION_CHARS = 256
 _DAY_NAMES = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
 _RATE = re.compile(r"^rate\(\s*(\d+)\s+(minute|minutes|hour|hours|day|days)\s*\)$", re.IGNORECASE)
 _AWS_CRON = re.compile(r"^cron\((.*)\)$", re.IGNORECASE)
@@ -34,8 +43,12 @@ _DURATION = re.compile(
 )
 
 
-class ExpressionError(ValueError):
-    """An expression or offset the service cannot use; the message says what to write instead."""
+class ExpressionError(ConfigError, ValueError):
+    """An expression or offset the service cannot use; the message says what to write instead.
+
+    A `ConfigError` (422 at the API, usage error in the CLI) and a `ValueError`, so pydantic
+    validators report it as a field error.
+    """
 
 
 @dataclass(frozen=True)
@@ -84,6 +97,9 @@ class ScheduleExpression:
 
 def parse_schedule_expression(text: str) -> ScheduleExpression:
     """Parse any accepted form; the error names the form it was read as and how to fix it."""
+    if len(text) > MAX_EXPRESSION_CHARS:
+        raise ExpressionError(f"the schedule expression has {len(text)} characters; at most "
+                              f"{MAX_EXPRESSION_CHARS} are read, e.g. cron(0 * ? * * *)")
     expr = " ".join(text.split())
     if not expr:
         raise ExpressionError("the schedule expression is empty; use e.g. cron(0 * ? * * *) or rate(1 hour)")
@@ -104,6 +120,9 @@ def _rate(expr: str, amount: int, unit: str) -> ScheduleExpression:
     if amount < 1:
         raise ExpressionError(f"{expr}: the rate must be at least 1")
     seconds = amount * {"minute": 60, "hour": 3600, "day": 86400}[unit.rstrip("s")]
+    if seconds > MAX_PERIOD.total_seconds():
+        raise ExpressionError(f"{expr}: the period must be at most {MAX_PERIOD.days} days; "
+                              "use cron(...) for schedules that fire less often than yearly")
     trigger = IntervalTrigger(seconds=seconds, start_date=EPOCH, timezone=UTC)
     return ScheduleExpression(expr, trigger, sub_hourly=seconds < 3600)
 
@@ -144,6 +163,8 @@ def _cron(expr: str, *, minute: str, hour: str, day: str | None, month: str,
     for name, value in (("minute", minute), ("hour", hour), ("day", day), ("month", month), ("year", year)):
         if value is not None and re.search(r"[LW#]", value):
             raise ExpressionError(f"{expr}: the {name} field {value!r} uses L, W or #, which are not supported")
+        if value is not None and re.search(r"/0*(,|$)", value):
+            raise ExpressionError(f"{expr}: the {name} field {value!r} has a step of 0; steps start at 1")
     minute, hour = _start_step(minute, 59), _start_step(hour, 23)
     day = None if day is None else _start_step(day, 31)
     try:
@@ -172,7 +193,10 @@ def _weekdays(field: str, *, sunday: int, expr: str) -> str:
     days: list[int] = []
     for part in field.split(","):
         base, _, step_text = part.partition("/")
-        step = int(step_text) if step_text.isdigit() else 1
+        if step_text and (not step_text.isdigit() or int(step_text) == 0):
+            raise ExpressionError(f"{expr}: the weekday field {field!r} has the step {step_text!r}; "
+                                  "a step is a whole number from 1")
+        step = min(int(step_text), 7) if step_text else 1
         if base == "*":
             lo, hi = sunday, sunday + 6
         elif "-" in base:
@@ -197,6 +221,8 @@ def _day_number(text: str, sunday: int, expr: str) -> int:
 
 def parse_offset(text: str) -> timedelta:
     """Parse an ISO-8601 duration such as `-PT1H` or `-P1DT2H30M` into a signed timedelta."""
+    if len(text) > MAX_EXPRESSION_CHARS:
+        raise ExpressionError(f"an offset of {len(text)} characters is not an ISO-8601 duration; use e.g. -PT1H")
     text = text.strip()
     if re.search(r"\d+[YM]", text.split("T", 1)[0]):
         raise ExpressionError(f"{text!r}: years and months have no fixed length; use days, e.g. -P30D")
@@ -206,6 +232,9 @@ def parse_offset(text: str) -> timedelta:
     parts = {k: float(v) for k, v in match.groupdict().items() if k != "sign" and v is not None}
     if not parts:
         raise ExpressionError(f"{text!r} has no amount; use e.g. -PT1H")
+    scale = {"weeks": 604800, "days": 86400, "hours": 3600, "minutes": 60, "seconds": 1}
+    if sum(value * scale[unit] for unit, value in parts.items()) > MAX_OFFSET.total_seconds():
+        raise ExpressionError(f"{text!r} is longer than {MAX_OFFSET.days} days; a window offset is at most a year")
     delta = timedelta(weeks=parts.get("weeks", 0), days=parts.get("days", 0), hours=parts.get("hours", 0),
                       minutes=parts.get("minutes", 0), seconds=parts.get("seconds", 0))
     return -delta if match.group("sign") == "-" else delta
@@ -234,6 +263,16 @@ def window_for(expression: ScheduleExpression, fire_time: datetime, start_offset
     end = fire_time + end_shift
     start = expression.previous_before(fire_time) + end_shift if start_offset is None else fire_time + start_offset
     return start, end
+
+
+def check_fires(expression: ScheduleExpression, now: datetime, start_offset: timedelta | None) -> None:
+    """Refuse a schedule that never runs: it must fire within ten years of `now`, and (without a
+    start offset) have an earlier fire time to begin its first window at."""
+    first = expression.next_after(now)  # raises ExpressionError when there is no later fire time
+    if first - now > FIRST_FIRE_HORIZON:
+        raise ExpressionError(f"{expression.text} first fires at {first.isoformat()}, more than ten years from now")
+    if start_offset is None:
+        expression.previous_before(first)  # raises ExpressionError when the first window has no start
 
 
 def check_offsets(start_offset: timedelta | None, end_offset: timedelta | None) -> None:

@@ -18,9 +18,9 @@ from sqlalchemy.orm import Session
 
 from monitor_service.core.registry import Registry
 from monitor_service.errors import MonitorError
+from monitor_service.monitors.base import MonitorPlugin
 from monitor_service.scheduler.expressions import ExpressionError, ScheduleExpression
 from monitor_service.service.executions import insert_scheduled
-from monitor_service.service.monitors import Monitor
 from monitor_service.service.schedules import timing_of
 from monitor_service.store.artifacts import ArtifactStore
 from monitor_service.store.db import affected
@@ -54,7 +54,7 @@ def due_times(expression: ScheduleExpression, after: datetime, now: datetime,
     return list(reversed(recent)), skipped
 
 
-def plan_schedule(session: Session, artifacts: ArtifactStore, monitors: Registry[Monitor], schedule: Schedule, *,
+def plan_schedule(session: Session, artifacts: ArtifactStore, monitors: Registry[MonitorPlugin], schedule: Schedule, *,
                   now: datetime, max_catchup: int) -> Plan:
     seen = schedule.planned_until
     if seen >= now:
@@ -77,7 +77,7 @@ def plan_schedule(session: Session, artifacts: ArtifactStore, monitors: Registry
     return Plan(created, skipped if moved else 0)
 
 
-def plan_all(session: Session, artifacts: ArtifactStore, monitors: Registry[Monitor], *, now: datetime,
+def plan_all(session: Session, artifacts: ArtifactStore, monitors: Registry[MonitorPlugin], *, now: datetime,
              max_catchup: int) -> list[str]:
     """Plan every running schedule; a broken one is logged, its error recorded, and the others go on.
 

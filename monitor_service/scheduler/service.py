@@ -27,10 +27,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from monitor_service.alerts.dispatcher import Dispatcher
 from monitor_service.core.registry import Registry
+from monitor_service.monitors.base import MonitorPlugin
 from monitor_service.scheduler.clock import Clock
 from monitor_service.scheduler.planner import plan_all
 from monitor_service.scheduler.worker import Worker
-from monitor_service.service.monitors import Monitor
+from monitor_service.security.addresses import Resolver, system_resolver
 from monitor_service.settings import Settings
 from monitor_service.store.artifacts import ArtifactStore
 from monitor_service.store.db import refresh_statistics, transaction
@@ -45,14 +46,14 @@ def default_owner() -> str:
 
 class MonitorScheduler:
     def __init__(self, *, factory: sessionmaker[Session], artifacts: ArtifactStore, settings: Settings,
-                 monitors: Registry[Monitor], clock: Clock, spark: Callable[[], Any], http: httpx.Client,
-                 owner: str | None = None) -> None:
+                 monitors: Registry[MonitorPlugin], clock: Clock, spark: Callable[[], Any], http: httpx.Client,
+                 owner: str | None = None, resolve: Resolver = system_resolver) -> None:
         self.factory, self.artifacts, self.settings, self.clock = factory, artifacts, settings, clock
         self.monitors = monitors
         self.owner = owner or default_owner()
         self.worker = Worker(factory=factory, artifacts=artifacts, monitors=monitors, clock=clock,
                              settings=settings, owner=self.owner, spark=spark)
-        self.dispatcher = Dispatcher(factory, clock, settings, http)
+        self.dispatcher = Dispatcher(factory, clock, settings, http, resolve)
         self._running: dict[str, Future[str]] = {}
         self._lock = threading.Lock()
 

@@ -25,12 +25,12 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from monitor_service.core.registry import Registry
-from monitor_service.errors import ConfigError
+from monitor_service.errors import ConfigError, InvalidField
+from monitor_service.monitors.base import MonitorPlugin
 from monitor_service.runner.common import describe_failure
 from monitor_service.runner.summary import RunSummary
 from monitor_service.scheduler.clock import Clock
 from monitor_service.service.baselines import fail_baseline_job, finish_baseline_job
-from monitor_service.service.monitors import Monitor
 from monitor_service.service.results import record_result
 from monitor_service.service.webhooks import enqueue_alerts
 from monitor_service.settings import Settings
@@ -54,7 +54,7 @@ class Claim:
 
 
 class Worker:
-    def __init__(self, *, factory: sessionmaker[Session], artifacts: ArtifactStore, monitors: Registry[Monitor],
+    def __init__(self, *, factory: sessionmaker[Session], artifacts: ArtifactStore, monitors: Registry[MonitorPlugin],
                  clock: Clock, settings: Settings, owner: str, spark: Callable[[], Any]) -> None:
         self.factory, self.artifacts, self.monitors = factory, artifacts, monitors
         self.clock, self.settings, self.owner, self.spark = clock, settings, owner, spark
@@ -118,21 +118,36 @@ class Worker:
         except Exception as exc:  # the runners return failures as values; anything else is a bug
             log.exception("execution %s raised", claim.id)
             summary = RunSummary(job="baseline" if claim.job == "baseline" else "analyze", status="Failed",
-                                 failure_reason=describe_failure(exc))
+                                 failure_reason=describe_failure(
+                                     exc, details="the scheduler's log has the traceback"))
         return self._finish(claim, summary, time.monotonic() - started)
 
     def _invoke(self, claim: Claim) -> RunSummary:
         # A retried execution reuses its folder: files of an earlier attempt must not pass for this run's.
         self.artifacts.clear_files(claim.artifact_dir)
-        monitor = self.monitors.get(claim.monitor_type)
+        plugin = self.monitors.get(claim.monitor_type)
         spark = self.spark()
         if spark is not None:
             spark.sparkContext.setJobGroup(claim.id, f"monitor execution {claim.id}", interruptOnCancel=True)
         if claim.job == "baseline":
-            if monitor.baseline is None:
+            if plugin.baseline_model is None:
                 raise ConfigError(f"monitor type {claim.monitor_type} has no baseline job")
-            return monitor.baseline(spark, monitor.kind.baseline_model.model_validate(claim.request))
-        return monitor.analyze(spark, monitor.kind.analyze_model.model_validate(claim.request))
+            request = self._allowed(plugin, plugin.baseline_model.model_validate(claim.request))
+            return plugin.run_baseline(spark, request)
+        return plugin.run_analysis(spark, self._allowed(plugin, plugin.analyze_model.model_validate(claim.request)))
+
+    def _allowed(self, plugin: MonitorPlugin, request: Any) -> Any:
+        """The input roots are checked again when a job runs: a schedule stored before they
+        were set (or narrowed) must not read outside them either; nor may a model file or a
+        config file the plugin says the job reads."""
+        policy = self.settings.path_policy()
+        policy.check_model(request)
+        for field, path in plugin.input_files(request):
+            problem = policy.problem(path)
+            if problem:
+                raise InvalidField(field, f"{field}: file {path[:300]!r} {problem}",
+                                   hint="put the file under an input root, or ask the operator to add one")
+        return request
 
     def _finish(self, claim: Claim, summary: RunSummary, duration: float) -> str:
         now = self.clock.now()
@@ -157,8 +172,8 @@ class Worker:
             reason = stop_reason or (summary.failure_reason if status == "Failed" else None)
             if status == "Failed" and not reason:
                 reason = "The job failed without saying why."
-            record_result(session, self.artifacts, execution=execution, summary=summary, status=status,
-                          failure_reason=reason, duration=duration, now=now)
+            record_result(session, self.artifacts, self.monitors.get(execution.monitor_type), execution=execution,
+                          summary=summary, status=status, failure_reason=reason, duration=duration, now=now)
             if execution.job == "baseline":
                 finish_baseline_job(session, self.artifacts, self.monitors, execution=execution,
                                     summary=summary if status != "Stopped" else summary.model_copy(

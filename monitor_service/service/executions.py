@@ -18,9 +18,9 @@ from sqlalchemy.orm import Session
 
 from monitor_service.core.registry import Registry
 from monitor_service.errors import ConflictError, InvalidField, NotFoundError
+from monitor_service.monitors.base import MonitorPlugin, WindowJob
 from monitor_service.service.baselines import get_baseline
 from monitor_service.service.common import keyset_page, new_id
-from monitor_service.service.monitors import Monitor, WindowJob
 from monitor_service.service.schedules import timing_of
 from monitor_service.specs import InputSpec, Window
 from monitor_service.store.artifacts import ArtifactStore
@@ -31,8 +31,8 @@ ExecutionStatus = Literal["Pending", "InProgress", FinalStatus]
 FINAL_STATUSES: tuple[str, ...] = get_args(FinalStatus)
 
 
-def _analyze_values(artifacts: ArtifactStore, monitors: Registry[Monitor], schedule: Schedule, *, session: Session,
-                    start: datetime, end: datetime, scheduled_time: datetime | None, trigger: str,
+def _analyze_values(artifacts: ArtifactStore, monitors: Registry[MonitorPlugin], schedule: Schedule, *,
+                    session: Session, start: datetime, end: datetime, scheduled_time: datetime | None, trigger: str,
                     now: datetime) -> dict[str, Any]:
     """Column values of a Pending analysis execution; the request is frozen at creation.
 
@@ -40,7 +40,7 @@ def _analyze_values(artifacts: ArtifactStore, monitors: Registry[Monitor], sched
     run of a scheduled window sees the same labels; a manual run uses the moment it was asked for.
     """
     baseline = get_baseline(session, schedule.baseline_id)
-    if baseline.status != "Ready" or baseline.constraints_path is None:
+    if baseline.status != "Ready" or not baseline.documents:
         raise ConflictError(f"baseline {baseline.id} has no files yet (status {baseline.status})")
     execution_id = new_id()
     sub_hourly = timing_of(schedule).expression.sub_hourly
@@ -50,8 +50,8 @@ def _analyze_values(artifacts: ArtifactStore, monitors: Registry[Monitor], sched
         artifact_dir = artifacts.window_dir(schedule.name, end, sub_hourly=sub_hourly,
                                             run_label=f"manual-{execution_id[:8]}")
     spec = InputSpec.model_validate({**schedule.input_spec, "window": Window(start=start, end=end)})
-    request = monitors.get(schedule.monitor_type).kind.analyze_request(WindowJob(
-        input=spec, output_dir=artifact_dir, baseline=baseline, settings=schedule.monitor_settings,
+    request = monitors.get(schedule.monitor_type).analyze_request(WindowJob(
+        input=spec, output_dir=artifact_dir, documents=baseline.paths(), settings=schedule.monitor_settings,
         execution_time=scheduled_time or now, artifacts=artifacts))
     return {
         "id": execution_id, "job": "analyze", "monitor_type": schedule.monitor_type, "trigger": trigger,
@@ -63,8 +63,8 @@ def _analyze_values(artifacts: ArtifactStore, monitors: Registry[Monitor], sched
     }
 
 
-def insert_scheduled(session: Session, artifacts: ArtifactStore, monitors: Registry[Monitor], schedule: Schedule, *,
-                     fire_time: datetime, trigger: str, now: datetime) -> str | None:
+def insert_scheduled(session: Session, artifacts: ArtifactStore, monitors: Registry[MonitorPlugin],
+                     schedule: Schedule, *, fire_time: datetime, trigger: str, now: datetime) -> str | None:
     """Create the execution of one scheduled window unless it exists; returns its id if created."""
     start, end = timing_of(schedule).window(fire_time)
     values = _analyze_values(artifacts, monitors, schedule, session=session, start=start, end=end,
@@ -76,7 +76,7 @@ def insert_scheduled(session: Session, artifacts: ArtifactStore, monitors: Regis
     return created
 
 
-def run_window_now(session: Session, artifacts: ArtifactStore, monitors: Registry[Monitor], schedule: Schedule, *,
+def run_window_now(session: Session, artifacts: ArtifactStore, monitors: Registry[MonitorPlugin], schedule: Schedule, *,
                    start: datetime, end: datetime, now: datetime) -> Execution:
     """A manual run of any window: always a new execution, even for a window already run."""
     if end <= start:
@@ -96,7 +96,7 @@ class Backfill:
     existing: int
 
 
-def backfill(session: Session, artifacts: ArtifactStore, monitors: Registry[Monitor], schedule: Schedule, *,
+def backfill(session: Session, artifacts: ArtifactStore, monitors: Registry[MonitorPlugin], schedule: Schedule, *,
              start: datetime, end: datetime, now: datetime, max_windows: int) -> Backfill:
     """Create the scheduled windows that lie inside `[start, end]` and do not exist yet."""
     if end <= start:

@@ -1,21 +1,21 @@
-"""Per-feature numbers across executions: history for charts, latest values for Prometheus.
+"""Per-group numbers across executions: history for charts, latest values for Prometheus.
 
-A model-quality run stores its numbers the same way, one row per group of its summary's
-`feature_metrics`: `model_quality` (realized metrics by SageMaker name: auc, f2, mae, ...),
-`model_quality_estimated` (the CBPE estimate for records still waiting for a label), `records`
-and `ground_truth` (counters). `model_metric_history` turns the first two into one series per metric.
+Every run stores one row per group of its summary's `feature_metrics`: a feature (data quality),
+a metric group such as `model_quality` / `model_quality_estimated` (model quality), a facet value
+(bias), ... `model_metric_history` combines the groups a monitor type names in its
+`metric_series` (e.g. value -> model_quality, estimated -> model_quality_estimated) into one
+series per metric.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from monitor_service.service.model_quality import ESTIMATED, REALIZED
 from monitor_service.store.models import Execution, FeatureMetric, Schedule
 
 
@@ -41,41 +41,33 @@ def feature_history(session: Session, *, schedule_id: str, feature: str, since: 
 
 @dataclass
 class ModelMetricPoint:
-    """One execution's value of a model metric: realized on labelled records, estimated on the others."""
+    """One execution's value of a model metric in each of the monitor's series (e.g. value, estimated)."""
 
     execution_id: str
     window_start: datetime
     window_end: datetime
-    values: dict[str, float | None] = field(default_factory=dict)  # group -> value
-
-    @property
-    def value(self) -> float | None:
-        return self.values.get(REALIZED)
-
-    @property
-    def estimated(self) -> float | None:
-        return self.values.get(ESTIMATED)
+    values: dict[str, float | None] = field(default_factory=dict)  # series name -> value
 
 
-def model_metric_history(session: Session, *, schedule_id: str, metric: str, since: datetime | None,
-                         until: datetime | None, limit: int) -> list[ModelMetricPoint]:
-    """Up to `limit` executions that measured or estimated `metric`, oldest window first."""
-    groups = (REALIZED, ESTIMATED)
+def model_metric_history(session: Session, *, schedule_id: str, metric: str, series: Mapping[str, str],
+                         since: datetime | None, until: datetime | None, limit: int) -> list[ModelMetricPoint]:
+    """Up to `limit` executions that recorded `metric` in one of the `series` groups, oldest window first."""
+    by_group = {group: name for name, group in series.items()}
     points: dict[str, ModelMetricPoint] = {}
-    for row in _newest_rows(session, schedule_id=schedule_id, features=groups, since=since, until=until,
-                            limit=limit * len(groups)):
+    for row in _newest_rows(session, schedule_id=schedule_id, features=tuple(by_group), since=since, until=until,
+                            limit=limit * max(1, len(by_group))):
         if metric not in row.metrics:
             continue
         point = points.setdefault(row.execution_id, ModelMetricPoint(row.execution_id, row.window_start,
                                                                      row.window_end))
-        point.values[row.feature_name] = row.metrics[metric]
+        point.values[by_group[row.feature_name]] = row.metrics[metric]
     return list(reversed(list(points.values())[:limit]))
 
 
-def model_metric_names(session: Session, *, schedule_id: str) -> list[str]:
-    """The model metrics of the newest realized and estimated results (the problem type's metrics)."""
+def model_metric_names(session: Session, *, schedule_id: str, series: Mapping[str, str]) -> list[str]:
+    """The model metrics of the newest row of each series group (the problem type's metrics)."""
     names: set[str] = set()
-    for group in (REALIZED, ESTIMATED):
+    for group in series.values():
         for row in _newest_rows(session, schedule_id=schedule_id, features=(group,), since=None, until=None,
                                 limit=1):
             names.update(row.metrics)

@@ -1,9 +1,8 @@
 """Recording what a finished job produced: status, counts, violations, feature metrics, alerts.
 
-The violation rows come from the job's own `constraint_violations.json` (SageMaker's format), so
-the database and the files on disk always tell the same story. Model-quality violations name a
-`metric_name` (auc, f2, ...) where data-quality ones name a `feature_name`; both are stored as the
-row's feature, with the comparison operator as its check type.
+The violation rows come from the job's own `constraint_violations.json` (SageMaker's or
+Clarify's format), mapped onto store rows by the monitor type's plugin (`violation_rows`), so the
+database and the files on disk always tell the same story.
 """
 
 from __future__ import annotations
@@ -16,13 +15,15 @@ from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from monitor_service.errors import FormatError, NotFoundError
+from monitor_service.monitors.base import COMMON_ARTIFACTS, MonitorPlugin
 from monitor_service.runner.summary import RunSummary
 from monitor_service.service.webhooks import enqueue_alerts
-from monitor_service.store.artifacts import ARTIFACT_NAMES, ArtifactStore
+from monitor_service.store.artifacts import ArtifactStore
 from monitor_service.store.models import Execution, FeatureMetric, Schedule, Violation
 
 
-def artifact_links(artifacts: ArtifactStore, execution: Execution, summary: RunSummary) -> dict[str, str]:
+def artifact_links(artifacts: ArtifactStore, plugin: MonitorPlugin, execution: Execution,
+                   summary: RunSummary) -> dict[str, str]:
     """The report files this run wrote into its own folder: those its summary lists, plus summary.json.
 
     A file the summary does not list (left by an earlier attempt, say) is never linked, and
@@ -30,7 +31,7 @@ def artifact_links(artifacts: ArtifactStore, execution: Execution, summary: RunS
     """
     written = {posixpath.basename(path) for path in summary.artifacts.values()} | {"summary.json"}
     links = {}
-    for name in ARTIFACT_NAMES:
+    for name in (*plugin.artifacts, *COMMON_ARTIFACTS):
         path = f"{execution.artifact_dir}/{name}"
         if name in written and artifacts.contains(path) and artifacts.exists(path):
             links[name] = path
@@ -51,10 +52,11 @@ def _violation_entries(artifacts: ArtifactStore, links: dict[str, str]) -> list[
     return [e for e in entries if isinstance(e, dict)]
 
 
-def record_result(session: Session, artifacts: ArtifactStore, *, execution: Execution, summary: RunSummary,
-                  status: str, failure_reason: str | None, duration: float, now: datetime) -> None:
+def record_result(session: Session, artifacts: ArtifactStore, plugin: MonitorPlugin, *, execution: Execution,
+                  summary: RunSummary, status: str, failure_reason: str | None, duration: float,
+                  now: datetime) -> None:
     """Store the outcome of an analysis run (the caller already holds the execution's lease)."""
-    links = artifact_links(artifacts, execution, summary)
+    links = artifact_links(artifacts, plugin, execution, summary)
     entries: list[dict[str, Any]] = []
     if status in ("Completed", "CompletedWithViolations"):
         try:
@@ -74,10 +76,10 @@ def record_result(session: Session, artifacts: ArtifactStore, *, execution: Exec
     execution.lease_owner, execution.lease_expires_at = None, None
     window = {"window_start": execution.window_start or now, "window_end": execution.window_end or now}
     rows = [{"execution_id": execution.id, "schedule_id": execution.schedule_id,
-             "monitor_type": execution.monitor_type,
-             "feature_name": str(e.get("feature_name", e.get("metric_name", ""))),
-             "check_type": str(e.get("constraint_check_type", "")), "description": str(e.get("description", "")),
-             "created_at": now, **window} for e in entries]
+             "monitor_type": execution.monitor_type, "feature_name": row.feature_name[:255],
+             "check_type": row.check_type[:64], "description": row.description, "metric_name": row.metric_name,
+             "details": row.details, "created_at": now, **window}
+            for row in plugin.violation_rows(entries)]
     if rows:
         session.execute(insert(Violation), rows)
     metrics = [{"execution_id": execution.id, "schedule_id": execution.schedule_id, "feature_name": feature,
@@ -86,8 +88,8 @@ def record_result(session: Session, artifacts: ArtifactStore, *, execution: Exec
     if metrics and status != "Failed" and execution.job == "analyze":
         session.execute(insert(FeatureMetric), metrics)
     schedule = session.get(Schedule, execution.schedule_id) if execution.schedule_id else None
-    preview = [Violation(feature_name=r["feature_name"], check_type=r["check_type"], description=r["description"])
-               for r in rows[:50]]
+    preview = [Violation(feature_name=r["feature_name"], check_type=r["check_type"], description=r["description"],
+                         metric_name=r["metric_name"], details=r["details"]) for r in rows[:50]]
     enqueue_alerts(session, execution=execution, schedule_name=schedule.name if schedule else None,
                    violations=preview, now=now)
 

@@ -17,9 +17,11 @@ from sqlalchemy.orm import Session
 
 from monitor_service.core.registry import Registry
 from monitor_service.errors import ConflictError, InvalidField, NotFoundError
+from monitor_service.monitors.base import MonitorPlugin
 from monitor_service.scheduler.expressions import (
     ExpressionError,
     ScheduleExpression,
+    check_fires,
     check_offsets,
     parse_offset,
     parse_schedule_expression,
@@ -27,7 +29,7 @@ from monitor_service.scheduler.expressions import (
 )
 from monitor_service.service.baselines import get_baseline
 from monitor_service.service.common import new_id
-from monitor_service.service.monitors import Monitor, monitor_settings, resolve_monitor
+from monitor_service.service.monitor_settings import monitor_settings, resolve_monitor
 from monitor_service.store.models import Baseline, Schedule
 
 ScheduleStatus = Literal["Scheduled", "Stopped"]
@@ -51,6 +53,16 @@ def parse_timing(expression: str, start_offset: str | None, end_offset: str | No
     end = None if end_offset is None else parse_offset(end_offset)
     check_offsets(start, end)
     return Timing(parse_schedule_expression(expression), start, end)
+
+
+def checked_timing(expression: str, start_offset: str | None, end_offset: str | None, now: datetime) -> Timing:
+    """`parse_timing`, and the schedule must fire (within ten years of `now`); a 422 otherwise."""
+    try:
+        timing = parse_timing(expression, start_offset, end_offset)
+        check_fires(timing.expression, now, timing.start_offset)
+    except ExpressionError as exc:
+        raise InvalidField("schedule_expression", str(exc)) from exc
+    return timing
 
 
 def timing_of(schedule: Schedule) -> Timing:
@@ -84,16 +96,18 @@ def _check_baseline(session: Session, baseline_id: str, monitor_type: str) -> Ba
     return baseline
 
 
-def create_schedule(session: Session, monitors: Registry[Monitor], *, name: str, monitor_type: str,
+def create_schedule(session: Session, monitors: Registry[MonitorPlugin], *, name: str, monitor_type: str,
                     input_spec: dict[str, Any], settings: dict[str, dict[str, Any]], baseline_id: str,
                     schedule_expression: str, start_offset: str | None, end_offset: str | None,
                     now: datetime) -> Schedule:
     """`settings` holds the request's monitor-settings objects by body field (see `monitor_settings`)."""
-    monitor_type, monitor = resolve_monitor(monitors, monitor_type)
-    own_settings = monitor_settings(monitor, monitor_type, settings)
+    monitor_type, plugin = resolve_monitor(monitors, monitor_type)
+    own_settings = monitor_settings(plugin, monitor_type, settings)
+    checked_timing(schedule_expression, start_offset, end_offset, now)
     if session.scalar(select(Schedule.id).where(Schedule.name == name)) is not None:
         raise ConflictError(f"a schedule named {name!r} already exists", hint="pick another name")
-    monitor.kind.check_pairing(own_settings, _check_baseline(session, baseline_id, monitor_type))
+    baseline = _check_baseline(session, baseline_id, monitor_type)
+    plugin.check_pairing(own_settings, baseline.contents(), baseline.id)
     schedule = Schedule(
         id=new_id(), name=name, monitor_type=monitor_type, input_spec=input_spec, monitor_settings=own_settings,
         baseline_id=baseline_id, schedule_expression=schedule_expression, start_offset=start_offset,
@@ -105,24 +119,22 @@ def create_schedule(session: Session, monitors: Registry[Monitor], *, name: str,
     return schedule
 
 
-def update_schedule(session: Session, monitors: Registry[Monitor], *, schedule_id: str, changes: dict[str, Any],
+def update_schedule(session: Session, monitors: Registry[MonitorPlugin], *, schedule_id: str, changes: dict[str, Any],
                     now: datetime) -> Schedule:
     """Apply a validated PATCH: pause/resume (`status`) and edits of any other field.
 
     New monitor settings come as `changes["settings"]`, the request's settings objects by body field.
     """
     schedule = get_schedule(session, schedule_id)
-    monitor = monitors.get(schedule.monitor_type)
+    plugin = monitors.get(schedule.monitor_type)
     if "settings" in changes:
-        changes["monitor_settings"] = monitor_settings(monitor, schedule.monitor_type, changes.pop("settings"))
+        changes["monitor_settings"] = monitor_settings(plugin, schedule.monitor_type, changes.pop("settings"))
     if "baseline_id" in changes or "monitor_settings" in changes:
         baseline = _check_baseline(session, changes.get("baseline_id", schedule.baseline_id), schedule.monitor_type)
-        monitor.kind.check_pairing(changes.get("monitor_settings", schedule.monitor_settings), baseline)
+        plugin.check_pairing(changes.get("monitor_settings", schedule.monitor_settings), baseline.contents(),
+                             baseline.id)
     merged = {k: changes.get(k, getattr(schedule, k)) for k in ("schedule_expression", "start_offset", "end_offset")}
-    try:
-        parse_timing(merged["schedule_expression"], merged["start_offset"], merged["end_offset"])
-    except ExpressionError as exc:
-        raise InvalidField("schedule_expression", str(exc)) from exc
+    checked_timing(merged["schedule_expression"], merged["start_offset"], merged["end_offset"], now)
     status = changes.get("status")
     if status == "Scheduled" and schedule.status == "Stopped":
         schedule.planned_until = now  # resume from now: a pause skips its windows on purpose
@@ -138,12 +150,18 @@ def delete_schedule(session: Session, schedule_id: str) -> None:
 
 
 def upcoming(schedule: Schedule, now: datetime, count: int = 3) -> list[tuple[datetime, datetime, datetime]]:
-    """The next `count` (scheduled time, window start, window end) after now, for display."""
+    """The next `count` (scheduled time, window start, window end) after now, for display.
+
+    Fewer (or none) when the schedule stops firing, e.g. a cron whose year range has ended.
+    """
     if schedule.status != "Scheduled":
         return []
-    timing = timing_of(schedule)
     out, fire = [], max(now, schedule.planned_until)
-    for _ in range(count):
-        fire = timing.expression.next_after(fire)
-        out.append((fire, *timing.window(fire)))
+    try:
+        timing = timing_of(schedule)
+        for _ in range(count):
+            fire = timing.expression.next_after(fire)
+            out.append((fire, *timing.window(fire)))
+    except (ExpressionError, OverflowError):
+        pass
     return out

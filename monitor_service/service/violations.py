@@ -16,12 +16,14 @@ from monitor_service.store.models import Violation
 
 
 def list_violations(session: Session, *, schedule_id: str | None = None, monitor_type: str | None = None,
-                    feature: str | None = None, check_type: str | None = None, execution_id: str | None = None,
+                    feature: str | None = None, check_type: str | None = None, metric: str | None = None,
+                    execution_id: str | None = None,
                     since: datetime | None = None, until: datetime | None = None, cursor: str | None = None,
                     limit: int = 100) -> tuple[list[Violation], str | None]:
     query = select(Violation)
     for column, value in ((Violation.schedule_id, schedule_id), (Violation.monitor_type, monitor_type),
                           (Violation.feature_name, feature), (Violation.check_type, check_type),
+                          (Violation.metric_name, metric),
                           (Violation.execution_id, execution_id)):
         if value is not None:
             query = query.where(column == value)

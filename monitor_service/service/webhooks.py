@@ -77,9 +77,19 @@ def alert_payload(execution: Execution, schedule_name: str | None, violations: l
             "violation_count": execution.violation_count, "failure_reason": execution.failure_reason,
             "artifact_dir": execution.artifact_dir, "url": f"/api/v1/executions/{execution.id}",
         },
-        "violations": [{"feature_name": v.feature_name, "constraint_check_type": v.check_type,
-                        "description": v.description} for v in violations[:PREVIEW_VIOLATIONS]],
+        "violations": [_violation(v) for v in violations[:PREVIEW_VIOLATIONS]],
     }
+
+
+def _violation(row: Violation) -> dict[str, Any]:
+    """One violation as evidence; the metric and details appear where the monitor type names them."""
+    entry: dict[str, Any] = {"feature_name": row.feature_name, "constraint_check_type": row.check_type,
+                             "description": row.description}
+    if row.metric_name is not None:
+        entry["metric_name"] = row.metric_name
+    if row.details:
+        entry["details"] = row.details
+    return entry
 
 
 def enqueue_alerts(session: Session, *, execution: Execution, schedule_name: str | None,

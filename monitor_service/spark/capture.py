@@ -12,18 +12,19 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from monitor_service.capture import record as R
+from monitor_service.core.quarantine import LINE_TOO_LONG
 from monitor_service.spark import payloads as P
+from monitor_service.spark.lines import text_lines
 from monitor_service.specs import DatasetConfig, SideConfig
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
-_SIDE = "struct<observedContentType:string,mode:string,data:string,encoding:string>"
-CAPTURE_SCHEMA = (
-    f"captureData struct<endpointInput:{_SIDE},endpointOutput:{_SIDE},batchTransformOutput:{_SIDE}>, "
-    "eventMetadata struct<eventId:string,inferenceId:string,inferenceTime:string,customAttributes:array<string>>, "
-    "eventVersion string, _corrupt_record string"
-)
+# The envelope's field names and schema come from the record type the gateway writes.
+_SIDE = R.SIDE_DDL
+CAPTURE_SCHEMA = f"{R.ENVELOPE_DDL}, _corrupt_record string"
+_ENV_DATA, _ENV_META = f"env.{R.CAPTURE_DATA}", f"env.{R.EVENT_METADATA}"
 # Columns carried unchanged from a capture line to each of its records.
 _CARRIED = ("source_file", "line", "error", "event_id", "inference_id", "inference_time_raw")
 _STRICT_BASE64 = "^([A-Za-z0-9+/]{4})*([A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"
@@ -92,20 +93,23 @@ def capture_records(spark: SparkSession, files: list[str], config: DatasetConfig
     """
     from pyspark.sql import functions as F
 
-    lines = spark.read.text(files).select(
-        F.col("value").alias("line"), F.col("_metadata.file_path").alias("source_file")
-    )
+    lines = text_lines(spark, files, config.max_line_bytes)  # over-long lines arrive as NULL, flagged
     parsed = lines.selectExpr(
         "line",
         "source_file",
+        "too_long",
+        "long_prefix",
         f"from_json(line, '{CAPTURE_SCHEMA}', "
         "map('mode', 'PERMISSIVE', 'columnNameOfCorruptRecord', '_corrupt_record')) AS env",
     ).selectExpr(
         "line",
         "source_file",
+        "too_long",
+        "long_prefix",
         "env",
-        "coalesce(env.captureData.endpointInput, env.captureData.batchTransformOutput) AS in_side",
-        "env.captureData.endpointOutput AS out_side" if config.capture_output else f"cast(null as {_SIDE}) AS out_side",
+        f"coalesce({_ENV_DATA}.{R.ENDPOINT_INPUT}, {_ENV_DATA}.{R.BATCH_TRANSFORM_OUTPUT}) AS in_side",
+        f"{_ENV_DATA}.{R.ENDPOINT_OUTPUT} AS out_side" if config.capture_output
+        else f"cast(null as {_SIDE}) AS out_side",
     )
     in_cols = _side_columns("in_side", "in", config.input, config.csv_delimiter)
     out_cols = _side_columns("out_side", "out", config.output, config.csv_delimiter)
@@ -125,9 +129,9 @@ def capture_records(spark: SparkSession, files: list[str], config: DatasetConfig
         )
     parsed = barrier(parsed)
     line_error = (
-        "CASE WHEN NOT is_valid_utf8(line) THEN 'invalid_utf8' "
+        f"CASE WHEN too_long THEN '{LINE_TOO_LONG}' WHEN NOT is_valid_utf8(line) THEN 'invalid_utf8' "
         "WHEN env IS NULL OR env._corrupt_record IS NOT NULL THEN 'malformed_json' "
-        "WHEN env.captureData IS NULL OR (in_side IS NULL AND out_side IS NULL) THEN 'missing_capture_data' "
+        f"WHEN env.{R.CAPTURE_DATA} IS NULL OR (in_side IS NULL AND out_side IS NULL) THEN 'missing_capture_data' "
         "WHEN in_error IS NOT NULL THEN in_error WHEN out_error IS NOT NULL THEN out_error "
         "WHEN exists(coalesce(in_records, array()), r -> r IS NULL) "
         "OR exists(coalesce(out_records, array()), r -> r IS NULL) "
@@ -138,11 +142,11 @@ def capture_records(spark: SparkSession, files: list[str], config: DatasetConfig
     )
     paired = parsed.selectExpr(
         "source_file",
-        "line",
+        "coalesce(line, long_prefix) AS line",
         f"{line_error} AS error",
-        "env.eventMetadata.eventId AS event_id",
-        "env.eventMetadata.inferenceId AS inference_id",
-        "env.eventMetadata.inferenceTime AS inference_time_raw",
+        f"{_ENV_META}.{R.EVENT_ID} AS event_id",
+        f"{_ENV_META}.{R.INFERENCE_ID} AS inference_id",
+        f"{_ENV_META}.{R.INFERENCE_TIME} AS inference_time_raw",
         "in_records",
         "out_records",
     ).selectExpr(

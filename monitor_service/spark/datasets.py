@@ -11,8 +11,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from monitor_service.core.quarantine import LINE_TOO_LONG
 from monitor_service.errors import InputError
 from monitor_service.spark import payloads as P
+from monitor_service.spark.lines import text_lines
 from monitor_service.specs import DatasetConfig
 
 if TYPE_CHECKING:
@@ -50,30 +52,33 @@ def csv_header(first_file: str, delimiter: str) -> list[str]:
     return names
 
 
-def _text_lines(spark: SparkSession, files: list[str]) -> DataFrame:
-    from pyspark.sql import functions as F
+def _text_lines(spark: SparkSession, files: list[str], config: DatasetConfig) -> DataFrame:
+    """Non-blank lines; an over-long one is kept (as its prefix) to be quarantined as line_too_long."""
+    return text_lines(spark, files, config.max_line_bytes).where("too_long OR trim(line) != ''")
 
-    return spark.read.text(files).select(
-        F.col("value").alias("line"), F.col("_metadata.file_path").alias("source_file")
-    )
+
+def _line_error(check: str = "") -> str:
+    """The line-level reason: too long first, then invalid UTF-8, then `check` (a further WHEN ... THEN)."""
+    return (f"CASE WHEN too_long THEN '{LINE_TOO_LONG}' WHEN NOT is_valid_utf8(line) THEN 'invalid_utf8' "
+            f"{check} END")
 
 
 def csv_records(spark: SparkSession, files: list[str], config: DatasetConfig) -> tuple[DataFrame, list[str] | None]:
     """Rows of a CSV dataset and the column names (header, dataset config, or Spark's `_c{i}`)."""
     names = config.input.names
-    lines = _text_lines(spark, files).where("trim(line) != ''")
+    lines = _text_lines(spark, files, config)
     if config.header:
         header = csv_header(files[0], config.csv_delimiter)
         names = names or header
         # Header lines (one per file) are recognised by their parsed values, so quoting
         # ("a","b") or a byte-order mark does not turn them into data rows.
         parsed = P.csv_values("replace(line, '\ufeff', '')", config.csv_delimiter)
-        lines = lines.where(f"NOT ({parsed} <=> {P.sql_string_array(header)})")
+        lines = lines.where(f"too_long OR NOT ({parsed} <=> {P.sql_string_array(header)})")
     values = P.positional_entries(P.csv_values("line", config.csv_delimiter))
-    error = "CASE WHEN NOT is_valid_utf8(line) THEN 'invalid_utf8' END"
+    error = _line_error()
     return lines.selectExpr(
         "source_file",
-        f"CASE WHEN {error} IS NOT NULL THEN line END AS line",
+        f"CASE WHEN {error} IS NOT NULL THEN coalesce(line, long_prefix) END AS line",
         f"{error} AS error",
         *_META,
         f"CASE WHEN {error} IS NULL THEN size({values}) END AS in_count",
@@ -86,13 +91,13 @@ def csv_records(spark: SparkSession, files: list[str], config: DatasetConfig) ->
 def jsonl_records(spark: SparkSession, files: list[str], config: DatasetConfig) -> DataFrame:
     """Rows of a JSON Lines dataset: each line one record, objects flattened to dotted names."""
     entries = P.json_record_entries("line", config.input.features_attribute)
-    error = f"CASE WHEN NOT is_valid_utf8(line) THEN 'invalid_utf8' WHEN {entries} IS NULL THEN 'malformed_json' END"
+    error = _line_error(f"WHEN {entries} IS NULL THEN 'malformed_json'")
     signature = f"CASE WHEN exists({entries}, e -> e.key IS NOT NULL) THEN -1 ELSE size({entries}) END"
     no_entries = "cast(null as " + P.ENTRY_TYPE + ")"
-    rows = _text_lines(spark, files).where("trim(line) != ''").selectExpr("source_file", "line", f"{error} AS error")
+    rows = _text_lines(spark, files, config).selectExpr("source_file", "line", "long_prefix", f"{error} AS error")
     return rows.selectExpr(
         "source_file",
-        "CASE WHEN error IS NOT NULL THEN line END AS line",
+        "CASE WHEN error IS NOT NULL THEN coalesce(line, long_prefix) END AS line",
         "error",
         *_META,
         f"CASE WHEN error IS NULL THEN {signature} END AS in_count",

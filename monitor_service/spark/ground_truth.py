@@ -22,8 +22,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
+from monitor_service.core.quarantine import DEFAULT_MAX_LINE_BYTES
 from monitor_service.errors import InputError
 from monitor_service.spark import payloads as P
+from monitor_service.spark.lines import text_lines
 from monitor_service.spark.sources import ResolvedInput, hour_of, resolve_input
 
 if TYPE_CHECKING:
@@ -184,13 +186,12 @@ def _read(spark: SparkSession, source: ResolvedInput, execution_time: datetime) 
 
     files = [f for f in source.files if not _collected_later(source.originals.get(f, f), execution_time)]
     if files:
-        lines = spark.read.text(files).select(
-            F.col("value").alias("line"),
-            F.col("_metadata.file_path").alias("file_path"),
-            F.col("_metadata.file_block_start").alias("block_start"),
-            F.col("_metadata.file_modification_time").alias("modified_at"),
-            F.monotonically_increasing_id().alias("position"),
-        ).where(F.trim("line") != "")
+        # An over-long label line arrives as NULL and so counts as malformed, unparsed.
+        lines = text_lines(spark, files, DEFAULT_MAX_LINE_BYTES, "_metadata.file_block_start AS block_start",
+                           "_metadata.file_modification_time AS modified_at",
+                           "monotonically_increasing_id() AS position",
+                           ).where("too_long OR trim(line) != ''").select(
+            "line", F.col("source_file").alias("file_path"), "block_start", "modified_at", "position")
         if source.originals:
             lines = _with_originals(spark, lines, source, files)
     else:

@@ -54,6 +54,19 @@ def positional_entries(values: str) -> str:
     return f"transform({values}, v -> named_struct('key', cast(null as string), 'value', nullif(v, '')))"
 
 
+def _object_entries(text: str, prefix: str | None, var: str) -> str:
+    """A JSON object's `key -> value text` entries in document order, ONE PER KEY AS WRITTEN.
+
+    `from_json(..., 'map<string,string>')` keeps the last of repeated keys silently; listing the
+    keys from `json_object_keys` instead keeps a repeated key twice, so the record's names repeat
+    and the record is quarantined as `duplicate_key` (see `records.finalize_records`) instead of
+    being counted with one of its values dropped.
+    """
+    key = var if prefix is None else f"concat({prefix}, '.', {var})"
+    return (f"transform(json_object_keys({text}), {var} -> named_struct('key', {key}, "
+            f"'value', element_at(from_json({text}, 'map<string,string>'), {var})))")
+
+
 def _flatten_once(entries: str, level: int) -> str:
     e, x, i = f"e{level}", f"x{level}", f"i{level}"
     as_map = f"from_json({e}.value, 'map<string,string>')"
@@ -61,8 +74,7 @@ def _flatten_once(entries: str, level: int) -> str:
     return (
         f"flatten(transform({entries}, {e} -> CASE "
         f"WHEN ltrim({e}.value) LIKE '{{%' AND {as_map} IS NOT NULL THEN "
-        f"transform(map_entries({as_map}), {x} -> "
-        f"named_struct('key', concat({e}.key, '.', {x}.key), 'value', {x}.value)) "
+        f"{_object_entries(f'{e}.value', f'{e}.key', x)} "
         f"WHEN ltrim({e}.value) LIKE '[%' AND size({as_list}) BETWEEN 0 AND {MAX_LIST_COLUMNS} THEN "
         f"transform({as_list}, ({x}, {i}) -> "
         f"named_struct('key', concat({e}.key, '.', cast({i} as string)), 'value', {x})) "
@@ -72,12 +84,7 @@ def _flatten_once(entries: str, level: int) -> str:
 
 def json_object_entries(record: str) -> str:
     """A JSON object as flattened `key -> value text` entries, top-level keys in document order."""
-    top = (
-        f"array_sort(map_entries(from_json({record}, 'map<string,string>')), (lft, rgt) -> "
-        f"cast(array_position(json_object_keys({record}), lft.key) - "
-        f"array_position(json_object_keys({record}), rgt.key) as int))"
-    )
-    entries = f"transform({top}, t -> named_struct('key', t.key, 'value', t.value))"
+    entries = _object_entries(record, None, "t")
     for level in range(FLATTEN_DEPTH):
         entries = _flatten_once(entries, level)
     return entries

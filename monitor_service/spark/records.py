@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from monitor_service import io
+from monitor_service.core.quarantine import DUPLICATE_KEY
 from monitor_service.errors import EmptyInputError
 from monitor_service.specs import InputSpec
 
@@ -36,6 +37,9 @@ class ReadResult:
     quarantine_files: list[str] = field(default_factory=list)
     _cached: DataFrame | None = None
     staging_dir: str | None = None
+    # Keys beyond `max_columns` in the good records: dropped from the profile, counted here.
+    fields_dropped: int = 0
+    records_truncated: int = 0
 
     @property
     def quarantined_total(self) -> int:
@@ -100,12 +104,15 @@ def finalize_records(
             .when((time >= start) & (time < end), F.lit("in"))
             .otherwise(F.lit("out"))
         )
+    raw = _checked_fields(raw, spec.dataset_config.max_columns)
     rows = raw.withColumn("inference_time", time).withColumn("window_state", state)
     # Kept on local disk, not on the heap: the later passes (counts, quarantine sample, profile,
     # histograms) re-read parsed rows instead of re-parsing JSON, and memory stays bounded by
     # the partition size whatever the input size (MEMORY_AND_DISK filled a 2 GB heap on 1 GB).
     rows = cached = rows.persist(StorageLevel.DISK_ONLY)
-    summary = [r.asDict() for r in rows.groupBy("error", "in_count", "out_count", "window_state").count().collect()]
+    summary = [r.asDict() for r in rows.groupBy("error", "in_count", "out_count", "window_state").agg(
+        F.count(F.lit(1)).alias("count"), F.sum("dropped_fields").alias("dropped"),
+        F.sum(F.when(F.col("dropped_fields") > 0, 1).otherwise(0)).alias("truncated")).collect()]
     in_names = input_names if input_names is not None else spec.dataset_config.input.names
     out_names = output_names if output_names is not None else spec.dataset_config.output.names
     expected_in = _expected_count(summary, "in_count", in_names)
@@ -123,7 +130,7 @@ def finalize_records(
         return None
 
     quarantined: Counter[str] = Counter()
-    valid = outside = total = 0
+    valid = outside = total = dropped = truncated = 0
     for row in summary:
         total += row["count"]
         reason = reason_of(row)
@@ -133,6 +140,8 @@ def finalize_records(
             quarantined[reason] += row["count"]
         else:
             valid += row["count"]
+            dropped += row["dropped"] or 0
+            truncated += row["truncated"] or 0
 
     reason_col = F.coalesce(
         F.col("error"),
@@ -156,6 +165,8 @@ def finalize_records(
         quarantined=dict(quarantined),
         quarantine_files=files,
         _cached=cached,
+        fields_dropped=dropped,
+        records_truncated=truncated,
     )
     if valid == 0:
         result.release()
@@ -163,6 +174,26 @@ def finalize_records(
         error.read = result  # type: ignore[attr-defined]  # counts for the failed summary
         raise error
     return result
+
+
+def _checked_fields(raw: DataFrame, max_columns: int) -> DataFrame:
+    """Quarantine records that name a column twice (`duplicate_key`) and keep at most `max_columns`
+    fields of the others, counting what was dropped in `dropped_fields`.
+
+    A repeated name (`{"a": 1, "a": 2}`, or `{"a.b": 1, "a": {"b": 2}}` flattened) would make the
+    record count twice in the profile; a payload of thousands of keys would make thousands of
+    columns, each with its own sketches on the driver.
+    """
+    from pyspark.sql import functions as F
+
+    names = "transform(fields, f -> f.name)"
+    repeated = f"fields IS NOT NULL AND size(array_distinct({names})) != size(fields)"
+    limit = int(max_columns)
+    return (raw.withColumn("error", F.expr(f"coalesce(error, CASE WHEN {repeated} THEN '{DUPLICATE_KEY}' END)"))
+            .withColumn("dropped_fields", F.expr(
+                f"CASE WHEN error IS NULL AND size(fields) > {limit} THEN size(fields) - {limit} ELSE 0 END"))
+            .withColumn("fields", F.expr(
+                f"CASE WHEN error IS NULL AND size(fields) > {limit} THEN slice(fields, 1, {limit}) ELSE fields END")))
 
 
 def _count_mismatch(column: str, expected: int | None) -> Any:
@@ -205,6 +236,7 @@ def _write_quarantine(
                 "out_count",
                 "inference_time_raw",
                 F.expr("transform(fields, f -> f.value)").alias("values"),
+                F.expr("transform(fields, f -> f.name)").alias("names"),
             )
         )
         import json
@@ -226,6 +258,9 @@ def _write_quarantine(
                     f"output has {r.out_count} fields (expected {expected_out})"
                 )
                 sample["values"] = list(r["values"] or [])
+            if r.reason == DUPLICATE_KEY:
+                repeated = sorted(name for name, n in Counter(r["names"] or []).items() if n > 1)
+                sample["detail"] = f"the names {repeated} occur more than once in one record"
             lines.append(json.dumps(sample, ensure_ascii=False))
         io.write_text_atomic(samples_path, "\n".join(lines) + ("\n" if lines else ""))
     io.write_json_atomic(counts_path, {"total": sum(counts.values()), "by_reason": counts, "sampled_per_reason": limit})

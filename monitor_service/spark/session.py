@@ -55,6 +55,7 @@ def get_session(
         builder = builder.master(master or "local[*]")
         if (master or "local").startswith("local"):
             settings.update(LOCAL_CONF)
+            _local_python()
     if progress:
         settings["spark.ui.showConsoleProgress"] = "true"
     settings.update(conf or {})
@@ -63,6 +64,18 @@ def get_session(
     session = builder.getOrCreate()
     session.sparkContext.setLogLevel("ERROR")
     return session
+
+
+def _local_python() -> None:
+    """Local Python workers (pandas UDFs, e.g. SHAP) run in this interpreter, with its packages.
+
+    PySpark picks the workers' interpreter from PYSPARK_PYTHON when the context starts, else
+    `python3` from PATH, which may be another environment entirely. An explicit setting wins.
+    """
+    import os
+    import sys
+
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
 
 
 def _running_under_spark_submit() -> bool:

@@ -66,6 +66,22 @@ def _may_overlap(path: str, window: Window) -> bool:
     return hour - timedelta(hours=1) < window.end and hour + timedelta(hours=2) > window.start
 
 
+def missing_input(path: str) -> str | None:
+    """Why nothing can be read at `path` (it does not exist, its file system is not installed), or
+    None. Only looks: nothing is listed in full or copied, so it is cheap enough to run before
+    a SparkSession is started."""
+    import fsspec
+
+    try:
+        fs, root = fsspec.core.url_to_fs(path)
+        found = bool(fs.glob(root)) if _GLOB_CHARS.search(root) else bool(fs.exists(root))
+    except (ImportError, ValueError) as exc:
+        return f"cannot open input {path}: {exc} (use a local path or an fsspec URL whose file system is installed)"
+    except OSError as exc:
+        return f"cannot look at input {path}: {exc}"
+    return None if found else f"input path does not exist: {path}"
+
+
 def resolve_input(path: str, window: Window | None = None, suffixes: tuple[str, ...] | None = None) -> ResolvedInput:
     """List the data files behind `path`; raise InputError naming the path when there are none."""
     import fsspec

@@ -12,17 +12,12 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import Any
 
 from monitor_service import io
 from monitor_service.errors import NotFoundError, StoreError
 
 _SEGMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._=-]{0,127}$")
-ArtifactName = Literal["statistics.json", "constraints.json", "constraint_violations.json", "summary.json",
-                       "check_errors.json",
-                       # model quality: the CBPE estimate for unlabelled records, and the baseline's calibration
-                       "estimated_statistics.json", "estimated_constraint_violations.json", "calibration.json"]
-ARTIFACT_NAMES: tuple[str, ...] = get_args(ArtifactName)  # the report files an execution may link
 
 
 class ArtifactStore:

@@ -86,11 +86,23 @@ def upgrade(engine: Engine, revision: str = "head") -> str | None:
             if engine.dialect.name == "postgresql":
                 connection.execute(text("SELECT pg_advisory_lock(:id)"), {"id": _UPGRADE_LOCK_ID})
                 connection.commit()
+            sqlite = engine.dialect.name == "sqlite"
+            if sqlite:
+                # Batch migrations rebuild SQLite tables (create, copy, drop, rename); with foreign keys
+                # enforced, dropping the old table would cascade into or be refused by the tables that
+                # reference it. They are switched off for the upgrade and checked once it is done.
+                connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
             try:
                 config.attributes["connection"] = connection
                 command.upgrade(config, revision)
                 connection.commit()
+                if sqlite:
+                    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                    if broken:
+                        raise StoreError(f"the schema upgrade left {len(broken)} rows with dangling references")
             finally:
+                if sqlite:
+                    connection.exec_driver_sql("PRAGMA foreign_keys=ON")
                 if engine.dialect.name == "postgresql":
                     connection.execute(text("SELECT pg_advisory_unlock(:id)"), {"id": _UPGRADE_LOCK_ID})
                     connection.commit()

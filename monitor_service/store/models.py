@@ -27,7 +27,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, attribute_keyed_dict, mapped_column, relationship
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -76,29 +76,66 @@ class ApiKey(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
+class UiSession(Base):
+    """A dashboard sign-in: the cookie holds a random token, the table only its SHA-256 hash.
+
+    A session lives until `expires_at`, until it is signed out (row deleted), or until its API key
+    is revoked (the lookup joins the key and requires it active; deleting the key deletes it).
+    """
+
+    __tablename__ = "ui_sessions"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    api_key_id: Mapped[str] = mapped_column(ForeignKey("api_keys.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
 class Baseline(Base):
     __tablename__ = "baselines"
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)
     status: Mapped[str] = mapped_column(String(16))
-    # The files' format: DataQuality (statistics + constraints) or ModelQuality (constraints,
-    # optional statistics and calibration); only schedules of the same type may use it.
+    # The documents' format: only schedules of the same monitor type may use the baseline.
     monitor_type: Mapped[str] = mapped_column(String(32), default="DataQuality", server_default="DataQuality")
     version: Mapped[int] = mapped_column(Integer, default=1)
     source: Mapped[str] = mapped_column(String(16))
-    statistics: Mapped[dict[str, Any] | None] = mapped_column(JsonType, nullable=True)
-    # len(statistics["features"]), kept so that listing baselines never loads the documents.
+    # How many features the documents describe, kept so that listing baselines never loads them.
     feature_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    constraints: Mapped[dict[str, Any] | None] = mapped_column(JsonType, nullable=True)
-    calibration: Mapped[dict[str, Any] | None] = mapped_column(JsonType, nullable=True)
-    statistics_path: Mapped[str | None] = mapped_column(String(2000), nullable=True)
-    constraints_path: Mapped[str | None] = mapped_column(String(2000), nullable=True)
-    calibration_path: Mapped[str | None] = mapped_column(String(2000), nullable=True)
     job_input: Mapped[dict[str, Any] | None] = mapped_column(JsonType, nullable=True)
     failure_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # The current version's documents by name (statistics, constraints, analysis, ...): which names
+    # a baseline has is its monitor type's business (`MonitorPlugin.documents`), not the table's.
+    documents: Mapped[dict[str, BaselineDocument]] = relationship(
+        collection_class=attribute_keyed_dict("name"), cascade="all, delete-orphan", passive_deletes=True,
+        lazy="select")
+
+    def document(self, name: str) -> dict[str, Any] | None:
+        found = self.documents.get(name)
+        return None if found is None else found.document
+
+    def contents(self) -> dict[str, dict[str, Any]]:
+        return {name: d.document for name, d in self.documents.items()}
+
+    def paths(self) -> dict[str, str]:
+        return {name: d.path for name, d in self.documents.items() if d.path is not None}
+
+
+class BaselineDocument(Base):
+    """One JSON document of a baseline's current version; the file `path` holds the same version."""
+
+    __tablename__ = "baseline_documents"
+    __table_args__ = (UniqueConstraint("baseline_id", "name", name="uq_baseline_documents_baseline_name"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    baseline_id: Mapped[str] = mapped_column(ForeignKey("baselines.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(64))
+    document: Mapped[dict[str, Any]] = mapped_column(JsonType)
+    path: Mapped[str | None] = mapped_column(String(2000), nullable=True)
 
 
 class Schedule(Base):
@@ -181,15 +218,21 @@ class Violation(Base):
         Index("ix_violations_feature_window", "feature_name", "window_end", "id"),
         Index("ix_violations_check_window", "check_type", "window_end", "id"),
         Index("ix_violations_monitor_window", "monitor_type", "window_end", "id"),
+        Index("ix_violations_schedule_metric_window", "schedule_id", "metric_name", "window_end", "id"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     execution_id: Mapped[str] = mapped_column(ForeignKey("executions.id", ondelete="CASCADE"), index=True)
     schedule_id: Mapped[str | None] = mapped_column(ForeignKey("schedules.id", ondelete="CASCADE"), nullable=True)
     monitor_type: Mapped[str] = mapped_column(String(32))
+    # What the violation is about: a feature (data quality), a metric (model quality), a facet (bias), ...
     feature_name: Mapped[str] = mapped_column(String(255))
     check_type: Mapped[str] = mapped_column(String(64))
     description: Mapped[str] = mapped_column(Text)
+    # The metric that broke its constraint, where the monitor type names one (auc, DPPL, shap).
+    metric_name: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    # The rest of the violation entry as the monitor wrote it (e.g. a bias facet's value).
+    details: Mapped[dict[str, Any] | None] = mapped_column(JsonType, nullable=True)
     window_start: Mapped[datetime] = mapped_column(UTCDateTime())
     window_end: Mapped[datetime] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -241,3 +284,7 @@ class WebhookDelivery(Base):
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+# The gateway's tables live in their own module and join this metadata.
+from monitor_service.store import gateway_models as _gateway_models  # noqa: E402, F401

@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
+from demo.synthetic import CaptureShape, capture_line, write_capture_hour
 from monitor_service.cli.main import main
-from monitor_service.synthetic import CaptureShape, capture_line, write_capture_hour
 
 pytestmark = pytest.mark.spark
 

@@ -7,9 +7,9 @@ import pytest
 from sklearn.isotonic import IsotonicRegression
 from sklearn.metrics import accuracy_score, roc_auc_score
 
-from monitor_service.model_quality.cbpe import IDENTITY, Calibration, estimate_inputs, fit_isotonic
-from monitor_service.model_quality.curves import ScoreHistogram, roc_auc
-from monitor_service.model_quality.statistics import metric_block
+from monitor_service.monitors.model_quality.cbpe import IDENTITY, Calibration, estimate_inputs, fit_isotonic
+from monitor_service.monitors.model_quality.curves import ScoreHistogram, roc_auc
+from monitor_service.monitors.model_quality.statistics import metric_block
 
 
 def test_isotonic_fit_equals_sklearn() -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from monitor_service.model_quality.label_store import GroundTruthBatch, store_labels
+from monitor_service.ground_truth.store import GroundTruthBatch, store_labels
 
 
 def test_batch_is_written_as_sagemaker_ground_truth(tmp_path: Path, fixtures_dir: Path) -> None:

@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 from sklearn import metrics as skm
 
-from monitor_service.model_quality import METRICS
-from monitor_service.model_quality.binary import BinaryCounts, BinaryInputs
-from monitor_service.model_quality.curves import ScoreHistogram, pr_curve, roc_auc, roc_curve
-from monitor_service.model_quality.multiclass import MulticlassInputs
-from monitor_service.model_quality.regression import RegressionInputs
-from monitor_service.model_quality.statistics import metric_block
+from monitor_service.monitors.model_quality import METRICS
+from monitor_service.monitors.model_quality.binary import BinaryCounts, BinaryInputs
+from monitor_service.monitors.model_quality.curves import ScoreHistogram, pr_curve, roc_auc, roc_curve
+from monitor_service.monitors.model_quality.multiclass import MulticlassInputs
+from monitor_service.monitors.model_quality.regression import RegressionInputs
+from monitor_service.monitors.model_quality.statistics import metric_block
 
 TOL = 1e-9
 

@@ -7,7 +7,7 @@ import math
 import pytest
 
 from monitor_service.errors import BaselineMismatchError, FormatError
-from monitor_service.model_quality.constraints import (
+from monitor_service.monitors.model_quality.constraints import (
     OPERATORS,
     Constraint,
     describe,
@@ -15,7 +15,7 @@ from monitor_service.model_quality.constraints import (
     parse_constraints,
     suggest_constraints,
 )
-from monitor_service.model_quality.statistics import scalar_metrics
+from monitor_service.monitors.model_quality.statistics import scalar_metrics
 
 BLOCK = {
     "auc": {"value": 0.5, "standard_deviation": 0.0},

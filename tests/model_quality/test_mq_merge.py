@@ -12,11 +12,11 @@ import numpy as np
 import pytest
 from sklearn import metrics as skm
 
-from monitor_service.model_quality.problem import ModelQualityAttributes
-from monitor_service.model_quality.statistics import metric_block
+from monitor_service.monitors.model_quality.problem import ModelQualityAttributes
+from monitor_service.monitors.model_quality.spark_metrics import aggregate, prepare
+from monitor_service.monitors.model_quality.statistics import metric_block
 from monitor_service.spark.ground_truth import read_ground_truth
 from monitor_service.spark.merge import merge_with_ground_truth, write_merged
-from monitor_service.spark.model_metrics import aggregate, prepare
 
 pytestmark = pytest.mark.spark
 EXECUTION = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)

@@ -10,15 +10,15 @@ import numpy as np
 import pytest
 from sklearn import metrics as skm
 
+from demo.model_quality_data import write_late_label_files
 from monitor_service.cli.main import main
 from monitor_service.errors import ConfigError
-from monitor_service.model_quality.problem import ModelQualityAttributes
-from monitor_service.model_quality.synthetic import write_late_label_files
-from monitor_service.runner.model_quality import (
+from monitor_service.monitors.model_quality.jobs import (
     ModelQualityAnalyzeRequest,
     ModelQualityBaselineRequest,
     run_model_quality_baseline,
 )
+from monitor_service.monitors.model_quality.problem import ModelQualityAttributes
 from monitor_service.specs import DatasetConfig, InputSpec
 
 

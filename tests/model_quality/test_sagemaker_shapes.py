@@ -9,13 +9,18 @@ from pathlib import Path
 import pytest
 
 from monitor_service import io
-from monitor_service.model_quality import METRICS
-from monitor_service.model_quality.binary import BinaryCounts, BinaryInputs
-from monitor_service.model_quality.constraints import parse_constraints, suggest_constraints
-from monitor_service.model_quality.curves import ScoreHistogram
-from monitor_service.model_quality.multiclass import MulticlassInputs
-from monitor_service.model_quality.regression import RegressionInputs
-from monitor_service.model_quality.statistics import find_block, metric_block, scalar_metrics, statistics_document
+from monitor_service.monitors.model_quality import METRICS
+from monitor_service.monitors.model_quality.binary import BinaryCounts, BinaryInputs
+from monitor_service.monitors.model_quality.constraints import parse_constraints, suggest_constraints
+from monitor_service.monitors.model_quality.curves import ScoreHistogram
+from monitor_service.monitors.model_quality.multiclass import MulticlassInputs
+from monitor_service.monitors.model_quality.regression import RegressionInputs
+from monitor_service.monitors.model_quality.statistics import (
+    find_block,
+    metric_block,
+    scalar_metrics,
+    statistics_document,
+)
 
 
 def load(fixtures_dir: Path, name: str) -> dict:

@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 from sklearn import metrics as skm
 
-from monitor_service.model_quality.problem import ModelQualityAttributes
-from monitor_service.model_quality.statistics import metric_block
-from monitor_service.spark import model_metrics
-from monitor_service.spark.model_metrics import aggregate, prepare
+from monitor_service.monitors.model_quality import spark_metrics as model_metrics
+from monitor_service.monitors.model_quality.problem import ModelQualityAttributes
+from monitor_service.monitors.model_quality.spark_metrics import aggregate, prepare
+from monitor_service.monitors.model_quality.statistics import metric_block
 
 pytestmark = pytest.mark.spark
 TOL = 1e-9

@@ -23,11 +23,12 @@ from sqlalchemy import Engine, delete
 
 from monitor_service.api import create_app
 from monitor_service.core.registry import Registry
-from monitor_service.runner.requests import AnalyzeRequest, BaselineRequest
+from monitor_service.monitors import builtin_monitors, replace_jobs
+from monitor_service.monitors.base import MonitorPlugin
+from monitor_service.monitors.data_quality.requests import AnalyzeRequest, BaselineRequest
 from monitor_service.runner.summary import Quarantined, RunSummary
 from monitor_service.scheduler.service import MonitorScheduler
 from monitor_service.service.apikeys import create_key
-from monitor_service.service.monitors import Monitor
 from monitor_service.settings import Settings
 from monitor_service.store.artifacts import ArtifactStore
 from monitor_service.store.db import make_engine, make_sessionmaker, transaction, upgrade
@@ -65,7 +66,10 @@ def settings(database_url: str, engine: Engine, tmp_path: Path) -> Iterator[Sett
     with engine.begin() as connection:
         for table in reversed(Base.metadata.sorted_tables):
             connection.execute(delete(table))
+    # The inputs these tests name live under /data (and /d), s3://labels and the test's folder;
+    # webhooks are sent to hooks.example.com (resolved by `fake_resolver`) and 127.0.0.1.
     yield Settings(database_url=database_url, artifact_root=str(tmp_path / "artifacts"), auto_migrate=False,
+                   input_roots=f"/data,/d,s3://labels,{tmp_path}", webhook_allowed_hosts="127.0.0.1",
                    lease_seconds=60,
                    max_attempts=3, catchup_max_windows=5, worker_concurrency=2, webhook_backoff_seconds=10,
                    webhook_max_attempts=3, max_request_bytes=2_000_000)
@@ -156,14 +160,13 @@ def runner() -> FakeRunner:
 
 
 @pytest.fixture
-def monitors(runner: FakeRunner) -> Registry[Monitor]:
-    registry: Registry[Monitor] = Registry("monitor type")
-    registry.register("DataQuality", Monitor(analyze=runner.analyze, baseline=runner.baseline))
-    return registry
+def monitors(runner: FakeRunner) -> Registry[MonitorPlugin]:
+    """The real monitor types; DataQuality runs the fake runner instead of Spark."""
+    return replace_jobs(builtin_monitors(), {"DataQuality": (runner.analyze, runner.baseline)})
 
 
 @pytest.fixture
-def client(settings: Settings, clock: FakeClock, monitors: Registry[Monitor]) -> Iterator[TestClient]:
+def client(settings: Settings, clock: FakeClock, monitors: Registry[MonitorPlugin]) -> Iterator[TestClient]:
     with TestClient(create_app(settings, clock=clock, monitors=monitors)) as test_client:
         yield test_client
 
@@ -195,13 +198,21 @@ class Receiver:
         return httpx.Response(self.answers.pop(0) if self.answers else 200)
 
 
+PUBLIC_ADDRESS = "93.184.216.34"  # what every test host name "resolves" to; never connected to (MockTransport)
+
+
+def fake_resolver(host: str, port: int) -> list[str]:
+    """DNS for the tests: no lookups leave the machine."""
+    return [PUBLIC_ADDRESS]
+
+
 @pytest.fixture
 def receiver() -> Receiver:
     return Receiver()
 
 
 @pytest.fixture
-def make_scheduler(settings: Settings, engine: Engine, clock: FakeClock, monitors: Registry[Monitor],
+def make_scheduler(settings: Settings, engine: Engine, clock: FakeClock, monitors: Registry[MonitorPlugin],
                    receiver: Receiver) -> Iterator[Callable[..., MonitorScheduler]]:
     clients: list[httpx.Client] = []
 
@@ -210,7 +221,7 @@ def make_scheduler(settings: Settings, engine: Engine, clock: FakeClock, monitor
         clients.append(http)
         return MonitorScheduler(factory=make_sessionmaker(engine), artifacts=ArtifactStore(settings.artifact_root),
                                 settings=settings.model_copy(update=overrides), monitors=monitors, clock=clock,
-                                spark=lambda: None, http=http, owner=owner)
+                                spark=lambda: None, http=http, owner=owner, resolve=fake_resolver)
 
     yield build
     for http in clients:

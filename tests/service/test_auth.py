@@ -108,11 +108,11 @@ def test_enumerations_have_one_source(client: TestClient) -> None:
     import argparse
     from typing import get_args
 
+    from monitor_service.api.routes.executions import ARTIFACT_NAMES
     from monitor_service.cli.service_commands import register
     from monitor_service.service.executions import FINAL_STATUSES, ExecutionStatus
     from monitor_service.service.roles import ROLES
     from monitor_service.service.webhooks import EVENTS
-    from monitor_service.store.artifacts import ARTIFACT_NAMES
 
     assert get_args(ExecutionStatus) == ("Pending", "InProgress", *FINAL_STATUSES)
     document = client.app.openapi()  # type: ignore[attr-defined]

@@ -13,9 +13,9 @@ from sqlalchemy import Engine, inspect
 
 from monitor_service.core.registry import Registry
 from monitor_service.errors import ConflictError
-from monitor_service.service.baseline_files import ConstraintsPatch
-from monitor_service.service.baselines import list_baselines, patch_constraints, replace_constraints
-from monitor_service.service.monitors import Monitor
+from monitor_service.monitors.base import MonitorPlugin
+from monitor_service.monitors.data_quality.constraints_patch import ConstraintsPatch
+from monitor_service.service.baselines import list_baselines, patch_constraints, replace_document
 from monitor_service.settings import Settings
 from monitor_service.store.artifacts import ArtifactStore
 from monitor_service.store.db import make_sessionmaker, transaction
@@ -136,7 +136,7 @@ def test_baseline_job(client: TestClient, admin: dict[str, str], make_scheduler:
     assert bad_format.status_code == 422 and bad_format.json()["detail"][0]["loc"] == ["body", "input", "format"]
 
 
-def test_concurrent_edits_never_share_a_version(settings: Settings, engine: Engine, monitors: Registry[Monitor],
+def test_concurrent_edits_never_share_a_version(settings: Settings, engine: Engine, monitors: Registry[MonitorPlugin],
                                                 client: TestClient, admin: dict[str, str], baseline_id: str) -> None:
     """Two edits of version 1: the first makes version 2, the second (which read version 1) gets a 409."""
     factory, artifacts = make_sessionmaker(engine), ArtifactStore(settings.artifact_root)
@@ -148,7 +148,8 @@ def test_concurrent_edits_never_share_a_version(settings: Settings, engine: Engi
                                        patch=ConstraintsPatch(datatype_check_threshold=0.5), now=T0)
             assert edited.version == 2
         with pytest.raises(ConflictError, match="edited by another request"):
-            replace_constraints(late, artifacts, monitors, baseline_id=baseline_id, constraints=CONSTRAINTS, now=T0)
+            replace_document(late, artifacts, monitors, baseline_id=baseline_id, name="constraints",
+                             document=CONSTRAINTS, now=T0)
     after = client.get(f"/api/v1/baselines/{baseline_id}", headers=admin).json()
     assert after["version"] == 2 and after["constraints"]["monitoring_config"]["datatype_check_threshold"] == 0.5
     assert json.loads(Path(after["constraints_path"]).read_text()) == after["constraints"]  # v2 files untouched
@@ -162,5 +163,7 @@ def test_list_does_not_load_the_documents(settings: Settings, engine: Engine, cl
     assert [(b["id"], b["features"]) for b in listed] == [(baseline_id, len(STATISTICS["features"]))]
     with transaction(make_sessionmaker(engine)) as session:
         baselines = list_baselines(session)
-        assert {"statistics", "constraints", "calibration"} <= inspect(baselines[0]).unloaded
+        documents = baselines[0].documents
+        assert set(documents) == {"statistics", "constraints"}
+        assert all("document" in inspect(d).unloaded for d in documents.values())
         assert baselines[0].feature_count == len(STATISTICS["features"])

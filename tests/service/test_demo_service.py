@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
+from demo.service import run_service_demo
 from monitor_service.core.registry import Registry
-from monitor_service.demo_service import run_service_demo
-from monitor_service.service.monitors import Monitor
+from monitor_service.monitors.base import MonitorPlugin
 from tests.service.conftest import FIXTURES, T0, FakeRunner
 
 
-def test_demo_prints_violations_over_rest(tmp_path: Path, runner: FakeRunner, monitors: Registry[Monitor],
+def test_demo_prints_violations_over_rest(tmp_path: Path, runner: FakeRunner, monitors: Registry[MonitorPlugin],
                                           capsys: pytest.CaptureFixture[str]) -> None:
     runner.drifted.add(T0 + timedelta(hours=2))
     violations = run_service_demo(

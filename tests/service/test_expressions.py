@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from monitor_service.errors import ConfigError
 from monitor_service.scheduler.expressions import (
     ExpressionError,
+    check_fires,
     check_offsets,
     format_offset,
     parse_offset,
     parse_schedule_expression,
     window_for,
 )
+from tests.fuzz_targets import Target, holds, schedule_targets
 
 T = datetime(2024, 5, 1, 13, 7, tzinfo=UTC)  # a Wednesday
 
@@ -102,3 +106,55 @@ def test_windows_follow_sagemaker() -> None:
         datetime(2020, 2, 20, 3, tzinfo=UTC), datetime(2020, 2, 20, 4, tzinfo=UTC))
     assert window_for(daily, fire, None, timedelta(hours=-1)) == (
         datetime(2020, 2, 19, 4, tzinfo=UTC), datetime(2020, 2, 20, 4, tzinfo=UTC))
+
+
+# ----------------------------------------------------------------------------- bounds (issue 7, item 4)
+
+
+@pytest.mark.parametrize(("expression", "message"), [
+    ("rate(99999999999999 days)", "the period must be at most 366 days"),
+    ("rate(5000000 days)", "the period must be at most 366 days"),
+    ("rate(600000 minutes)", "the period must be at most 366 days"),
+    ("0 0 * * 1/0", "the weekday field '1/0' has the step '0'; a step is a whole number from 1"),
+    ("cron(0 0 ? * 2/0 *)", "has the step '0'"),
+    ("*/0 * * * *", "the minute field '*/0' has a step of 0"),
+    ("cron(" + "1 " * 200 + ")", "at most 256 are read"),
+])
+def test_out_of_range_expressions_are_expression_errors(expression: str, message: str) -> None:
+    with pytest.raises(ExpressionError, match=re.escape(message)):
+        parse_schedule_expression(expression)
+
+
+@pytest.mark.parametrize(("expression", "message"), [
+    ("cron(0 0 1 1 ? 2000)", "never fires after"),
+    ("cron(* * ? * * 2099)", "first fires at 2099-01-01T00:00:00+00:00, more than ten years from now"),
+    ("0 0 31 2 *", "never fires after"),
+])
+def test_schedules_that_never_run_are_refused(expression: str, message: str) -> None:
+    with pytest.raises(ExpressionError, match=re.escape(message)):
+        check_fires(parse_schedule_expression(expression), T, None)
+
+
+def test_a_schedule_firing_within_ten_years_is_accepted() -> None:
+    check_fires(parse_schedule_expression("cron(0 0 1 1 ? *)"), T, None)
+    check_fires(parse_schedule_expression("cron(0 0 29 2 ? *)"), T, None)  # once in four years
+    only_2030 = parse_schedule_expression("cron(0 0 1 1 ? 2030)")
+    check_fires(only_2030, T, timedelta(days=-1))  # its window needs a start offset: no earlier run
+    with pytest.raises(ExpressionError, match="has not fired in the ten years before"):
+        check_fires(only_2030, T, None)
+
+
+@pytest.mark.parametrize("offset", ["-P999999999W", "-P99999999999999999999D", "-PT99999999999999999999999H",
+                                    "-P367D", "-P53W"])
+def test_offsets_longer_than_a_year_are_expression_errors(offset: str) -> None:
+    with pytest.raises(ExpressionError, match="a window offset is at most a year"):
+        parse_offset(offset)
+
+
+def test_expression_errors_are_config_errors() -> None:
+    assert issubclass(ExpressionError, ConfigError) and issubclass(ExpressionError, ValueError)
+
+
+@pytest.mark.parametrize("target", schedule_targets(), ids=lambda t: t.name)
+def test_any_expression_or_offset_parses_or_is_an_expression_error(target: Target) -> None:
+    holds(target, examples=300)

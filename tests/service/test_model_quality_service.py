@@ -17,10 +17,11 @@ from sqlalchemy import Engine
 
 from monitor_service.api import create_app
 from monitor_service.core.registry import Registry
-from monitor_service.runner.model_quality import ModelQualityAnalyzeRequest, ModelQualityBaselineRequest
+from monitor_service.monitors import MONITORS, builtin_monitors, replace_jobs
+from monitor_service.monitors.base import MonitorPlugin
+from monitor_service.monitors.model_quality.jobs import ModelQualityAnalyzeRequest, ModelQualityBaselineRequest
 from monitor_service.runner.summary import RunSummary
 from monitor_service.scheduler.service import MonitorScheduler
-from monitor_service.service.monitors import MODEL_QUALITY, MONITORS, Monitor
 from monitor_service.settings import Settings
 from monitor_service.store.artifacts import ArtifactStore
 from monitor_service.store.db import make_sessionmaker
@@ -84,13 +85,10 @@ def mq_runner() -> FakeModelQualityRunner:
 
 
 @pytest.fixture
-def monitors(runner: FakeRunner, mq_runner: FakeModelQualityRunner) -> Registry[Monitor]:
-    """Both monitor types, with fake runners and the real ModelQuality kind."""
-    registry: Registry[Monitor] = Registry("monitor type")
-    registry.register("DataQuality", Monitor(analyze=runner.analyze, baseline=runner.baseline))
-    registry.register("ModelQuality", Monitor(analyze=mq_runner.analyze, baseline=mq_runner.baseline,
-                                              kind=MODEL_QUALITY))
-    return registry
+def monitors(runner: FakeRunner, mq_runner: FakeModelQualityRunner) -> Registry[MonitorPlugin]:
+    """The real monitor types, DataQuality and ModelQuality running fake runners."""
+    return replace_jobs(builtin_monitors(), {"DataQuality": (runner.analyze, runner.baseline),
+                                             "ModelQuality": (mq_runner.analyze, mq_runner.baseline)})
 
 
 def upload(client: TestClient, admin: dict[str, str], **body: Any) -> httpx.Response:
@@ -166,7 +164,7 @@ def test_model_quality_baselines(client: TestClient, admin: dict[str, str], mq_b
     assert detail["constraints"] == MQ_CONSTRAINTS and detail["calibration"] == CALIBRATION
     assert json.loads(Path(detail["calibration_path"]).read_text()) == CALIBRATION
     patched = client.patch(f"/api/v1/baselines/{mq_baseline}/constraints", headers=admin, json={"checks": {}})
-    assert patched.status_code == 409 and "PUT" in patched.json()["detail"]
+    assert patched.status_code == 422 and patched.json()["detail"][0]["loc"] == ["body", "checks"]
     edited = {"version": 0.0, "binary_classification_constraints": {
         "auc": {"threshold": 0.6, "comparison_operator": "LessThanThreshold"}}}
     replaced = client.put(f"/api/v1/baselines/{mq_baseline}/constraints", headers=admin, json=edited)
@@ -338,7 +336,7 @@ def test_real_model_quality_runner_through_a_schedule(spark: Any, settings: Sett
     """Baseline job, labels over REST (a correction, a re-send, late labels), one scheduled window."""
     from sklearn.metrics import roc_auc_score
 
-    from monitor_service.model_quality.synthetic import write_late_label_files
+    from demo.model_quality_data import write_late_label_files
 
     data = write_late_label_files(tmp_path)  # capture 10:00-11:00; 80 labelled by 12:00, 20 late, 20 never
     truth, hour = data["truth"], datetime(2024, 5, 1, tzinfo=UTC)
@@ -395,3 +393,25 @@ def test_real_model_quality_runner_through_a_schedule(spark: Any, settings: Sett
         assert counts == (1, 0, 80, 90)
         assert f'model_metrics_auc{{estimated="false",schedule="mq"}} {point["value"]}' in client.get(
             "/metrics", headers=admin).text
+
+
+def test_model_quality_constraints_patch(client: TestClient, admin: dict[str, str], mq_baseline: str) -> None:
+    path = f"/api/v1/baselines/{mq_baseline}/constraints"
+    block = "binary_classification_constraints"
+    before = client.get(path, headers=admin).json()[block]
+    patched = client.patch(path, headers=admin, json={"metrics": {
+        "auc": {"threshold": 0.65}, "f1": {"threshold": 0.5, "comparison_operator": "LessThanOrEqualToThreshold"}}})
+    assert patched.status_code == 200, patched.text
+    assert patched.json()["version"] == 2
+    after = client.get(path, headers=admin).json()[block]
+    assert after["auc"] == {**before["auc"], "threshold": 0.65}
+    assert after["f1"] == {"threshold": 0.5, "comparison_operator": "LessThanOrEqualToThreshold"}
+    dropped = client.patch(path, headers=admin, json={"metrics": {"f1": {"enabled": False}}})
+    assert dropped.status_code == 200 and "f1" not in client.get(path, headers=admin).json()[block]
+    for body, message in (({"metrics": {"speed": {"threshold": 1, "comparison_operator": "LessThanThreshold"}}},
+                           "unknown BinaryClassification metric 'speed'"),
+                          ({"metrics": {"recall": {"threshold": 0.5}}}, "give both threshold and comparison_operator"),
+                          ({"metrics": {"auc": {"comparison_operator": "Sideways"}}}, "unknown comparison_operator")):
+        refused = client.patch(path, headers=admin, json=body)
+        assert refused.status_code == 422 and message in refused.text, refused.text
+    assert client.get(f"/api/v1/baselines/{mq_baseline}", headers=admin).json()["version"] == 3

@@ -14,7 +14,7 @@ from sqlalchemy import Engine, select, text, update
 from sqlalchemy.orm import Session
 
 from monitor_service.errors import InputError
-from monitor_service.runner.requests import AnalyzeRequest
+from monitor_service.monitors.data_quality.requests import AnalyzeRequest
 from monitor_service.runner.summary import RunSummary
 from monitor_service.scheduler import planner
 from monitor_service.service.executions import insert_scheduled
@@ -167,7 +167,7 @@ def test_failures_are_plain_words(client: TestClient, admin: dict[str, str], sch
         "No captured records in the window [2024-05-01T00:00:00Z, 2024-05-01T01:00:00Z).",
         "input path /data/capture does not exist (check the schedule's input)",
         "Unexpected ZeroDivisionError while running the job: division by zero. "
-        "This is a bug in monitor-service; its log has the details.",
+        "This is a bug in monitor-service; the scheduler's log has the traceback.",
     ]
 
 

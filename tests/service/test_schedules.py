@@ -47,6 +47,13 @@ def test_offsets_shape_the_window(client: TestClient, admin: dict[str, str], bas
     ({"input": {"path": "/d", "format": "xml"}}, ["body", "input", "format"], "capture"),
     ({"input": {"path": ""}}, ["body", "input", "path"], "at least 1"),
     ({"extra": 1}, ["body", "extra"], "Extra inputs"),
+    # issue 7, item 4: these were 500s (or a 422 of raw Python text)
+    ({"schedule_expression": "rate(99999999999999 days)"}, ["body", "schedule_expression"], "at most 366 days"),
+    ({"schedule_expression": "rate(5000000 days)"}, ["body", "schedule_expression"], "at most 366 days"),
+    ({"start_offset": "-P999999999W"}, ["body", "start_offset"], "a window offset is at most a year"),
+    ({"schedule_expression": "cron(0 0 1 1 ? 2000)"}, ["body", "schedule_expression"], "never fires after"),
+    ({"schedule_expression": "cron(* * ? * * 2099)"}, ["body", "schedule_expression"], "more than ten years"),
+    ({"schedule_expression": "0 0 * * 1/0"}, ["body", "schedule_expression"], "a step is a whole number from 1"),
 ])
 def test_create_validation(client: TestClient, admin: dict[str, str], baseline_id: str, overrides: dict[str, Any],
                            loc: list[str], message: str) -> None:
@@ -54,6 +61,17 @@ def test_create_validation(client: TestClient, admin: dict[str, str], baseline_i
     assert response.status_code == 422, response.text
     error = response.json()["detail"][0]
     assert error["loc"] == loc and message in error["msg"], error
+    assert "range()" not in error["msg"] and "int" not in error["msg"].split(), error
+
+
+def test_a_schedule_whose_years_have_ended_lists_no_next_runs(client: TestClient, admin: dict[str, str],
+                                                              baseline_id: str, clock: FakeClock) -> None:
+    body = schedule_body(baseline_id, schedule_expression="cron(0 0 1 * ? 2024-2025)")
+    created = client.post("/api/v1/schedules", headers=admin, json=body)
+    assert created.status_code == 201, created.text
+    clock.advance(days=800)
+    listed = client.get(f"/api/v1/schedules/{created.json()['id']}", headers=admin)
+    assert listed.status_code == 200 and listed.json()["next_runs"] == []
 
 
 def test_duplicate_name(client: TestClient, admin: dict[str, str], baseline_id: str, schedule_id: str) -> None:

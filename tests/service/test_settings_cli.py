@@ -33,6 +33,7 @@ def test_environment_is_read_once(monkeypatch: pytest.MonkeyPatch) -> None:
     ("MONITOR_SPARK_MASTER", "localhost", "MONITOR_SPARK_MASTER: 'localhost' is not a Spark master URL"),
     ("MONITOR_WORKER_CONCURRENCY", "0", "MONITOR_WORKER_CONCURRENCY: Input should be greater than or equal to 1"),
     ("MONITOR_PORT", "http", "MONITOR_PORT: Input should be a valid integer"),
+    ("MONITOR_GATEWAY_URLS", "http://a:1,ftp://b", "MONITOR_GATEWAY_URLS: 'ftp://b' is not a gateway base URL"),
 ])
 def test_bad_settings(monkeypatch: pytest.MonkeyPatch, variable: str, value: str, message: str) -> None:
     monkeypatch.setenv(variable, value)
@@ -77,14 +78,29 @@ def test_db_upgrade_matches_the_models(tmp_path: Path, monkeypatch: pytest.Monke
     monkeypatch.setenv("MONITOR_DATABASE_URL", url)
     args = parser().parse_args(["db", "upgrade"])
     assert args.handler(args) == 0
-    assert capsys.readouterr().out.strip().endswith("0005")
+    assert capsys.readouterr().out.strip().endswith("0008")
     engine = create_engine(url)
     tables = set(inspect(engine).get_table_names())
     assert tables == set(Base.metadata.tables) | {"alembic_version"}
-    assert upgrade(engine) == current_revision(engine) == "0005"  # idempotent
+    assert upgrade(engine) == current_revision(engine) == "0008"  # idempotent
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
     with engine.connect() as connection:
         assert compare_metadata(MigrationContext.configure(connection), Base.metadata) == []
     engine.dispose()
+
+
+def test_scheduler_command_builds_the_real_scheduler(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`monitor scheduler` wires the real registry, store and session factory (served without Spark here)."""
+    from monitor_service.monitors import MONITORS
+    from monitor_service.scheduler import service
+
+    served: list[object] = []
+    monkeypatch.setattr(service.MonitorScheduler, "serve", lambda self, warm_up=None: served.append(self))
+    monkeypatch.setenv("MONITOR_DATABASE_URL", f"sqlite:///{tmp_path}/scheduler.db")
+    monkeypatch.setenv("MONITOR_ARTIFACT_ROOT", str(tmp_path / "artifacts"))
+    args = parser().parse_args(["scheduler"])
+    assert args.handler(args) == 0
+    [scheduler] = served
+    assert scheduler.monitors is MONITORS  # type: ignore[attr-defined]

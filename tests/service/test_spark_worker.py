@@ -12,20 +12,20 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from monitor_service.api import create_app
+from monitor_service.monitors import MONITORS
 from monitor_service.scheduler.service import MonitorScheduler
-from monitor_service.service.monitors import MONITORS
 from monitor_service.settings import Settings
 from monitor_service.store.artifacts import ArtifactStore
 from monitor_service.store.db import make_sessionmaker
 from tests.service.conftest import FakeClock
 
 pytestmark = pytest.mark.spark
-pytest.importorskip("monitor_service.runner.analyze", reason="the data-quality engine has not landed yet")
 
 
 def test_real_engine_window(spark: Any, settings: Settings, engine: Engine, clock: FakeClock,
                             admin: dict[str, str], fixtures_dir: Path, tmp_path: Path) -> None:
     capture = fixtures_dir / "capture_endpoint_csv_xgb_churn.jsonl"
+    settings = settings.model_copy(update={"input_roots": f"{settings.input_roots},{fixtures_dir}"})  # reads a fixture
     with TestClient(create_app(settings, clock=clock)) as client:
         started = client.post("/api/v1/baseline-jobs", headers=admin,
                               json={"name": "churn", "input": {"path": str(capture), "format": "capture"}}).json()

@@ -18,8 +18,8 @@ import pytest
 from capture_builders import b64, capture_dict, csv_capture, iso, read_jsonl, side
 
 from monitor_service.errors import EmptyInputError, InputError
-from monitor_service.runner.baseline import run_baseline
-from monitor_service.runner.requests import BaselineRequest
+from monitor_service.monitors.data_quality.baseline_job import run_baseline
+from monitor_service.monitors.data_quality.requests import BaselineRequest
 from monitor_service.runner.summary import RunSummary
 from monitor_service.spark.reader import read_input
 from monitor_service.specs import DatasetConfig, InputSpec, Window

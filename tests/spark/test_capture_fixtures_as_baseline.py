@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from monitor_service.runner.baseline import run_baseline
-from monitor_service.runner.requests import BaselineRequest
+from monitor_service.monitors.data_quality.baseline_job import run_baseline
+from monitor_service.monitors.data_quality.requests import BaselineRequest
 from monitor_service.schemas import validate
 from monitor_service.specs import InputSpec
 

@@ -18,12 +18,12 @@ from typing import Any
 import pytest
 from capture_builders import capture_dict, csv_capture, fields_of, side
 
+from demo.synthetic import CaptureShape, write_capture_hour
 from monitor_service.errors import EmptyInputError
 from monitor_service.spark.reader import read_input
 from monitor_service.spark.records import ReadResult
 from monitor_service.spark.sources import resolve_input
 from monitor_service.specs import DatasetConfig, InputSpec, SideConfig, Window
-from monitor_service.synthetic import CaptureShape, write_capture_hour
 
 pytestmark = pytest.mark.spark
 

@@ -19,8 +19,8 @@ import numpy as np
 import pytest
 from capture_builders import csv_capture, iso
 
-from monitor_service.runner.analyze import run_analysis
-from monitor_service.runner.requests import AnalyzeRequest
+from monitor_service.monitors.data_quality.analysis_job import run_analysis
+from monitor_service.monitors.data_quality.requests import AnalyzeRequest
 from monitor_service.runner.summary import RunSummary
 from monitor_service.schemas import validate
 from monitor_service.specs import DatasetConfig, InputSpec, SideConfig, Window

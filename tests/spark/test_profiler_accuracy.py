@@ -16,8 +16,8 @@ import pandas as pd
 import pytest
 
 from monitor_service.core.profile import ColumnProfile, DatasetProfile
-from monitor_service.runner.baseline import run_baseline
-from monitor_service.runner.requests import BaselineRequest
+from monitor_service.monitors.data_quality.baseline_job import run_baseline
+from monitor_service.monitors.data_quality.requests import BaselineRequest
 from monitor_service.schemas import validate
 from monitor_service.spark.profiler import profile_records
 from monitor_service.spark.reader import read_input

@@ -15,11 +15,16 @@ PURE_MODULES = [
     "monitor_service.core.statistics",
     "monitor_service.core.checks.registry",
     "monitor_service.core.drift.registry",
-    "monitor_service.model_quality.metrics",
-    "monitor_service.model_quality.constraints",
-    "monitor_service.model_quality.statistics",
-    "monitor_service.model_quality.cbpe",
+    "monitor_service.monitors.model_quality.metrics",
+    "monitor_service.monitors.model_quality.constraints",
+    "monitor_service.monitors.model_quality.statistics",
+    "monitor_service.monitors.model_quality.cbpe",
     "monitor_service.specs",
+    "monitor_service.predictor",
+    "monitor_service.monitors.model_explainability.ndcg",
+    "monitor_service.monitors.model_explainability.documents",
+    "monitor_service.monitors.model_explainability.config",
+    "monitor_service.monitors.model_explainability.plugin",
 ]
 FORBIDDEN = ("pyspark", "fastapi", "starlette", "sqlalchemy", "alembic", "matplotlib", "plotly")
 

@@ -36,6 +36,20 @@ FIXTURES: dict[str, list[str]] = {
         "data_quality_constraints_legacy_fields_sdk_test.json",
     ],
     "constraint_violations": ["data_quality_constraint_violations_sdk_test.json"],
+    "clarify_bias_analysis": [
+        "clarify_bias_analysis_pre_and_post_training_fraud.json",
+        "clarify_bias_monitor_baseline_analysis_batch_transform.json",
+        "clarify_pretraining_bias_analysis_sdk_test.json",
+    ],
+    "clarify_bias_constraint_violations": [
+        "clarify_bias_drift_constraint_violations_batch_transform.json",
+        "clarify_bias_drift_constraint_violations_docs_example.json",
+    ],
+    "explainability_analysis": [
+        "clarify_explainability_analysis_kernel_shap_fraud.json",
+        "clarify_explainability_monitor_baseline_analysis_endpoint.json",
+    ],
+    "feature_attribution_violations": ["clarify_feature_attribution_drift_constraint_violations_docs_example.json"],
 }
 
 
@@ -120,7 +134,25 @@ def _violations() -> dict[str, Any]:
                             "description": "Baseline drift distance: 0.3 exceeds threshold: 0.1"}]}
 
 
+def _bias_analysis() -> dict[str, Any]:
+    metrics = [{"name": "DI", "description": "Disparate Impact (DI)", "value": 0.8},
+               {"name": "TE", "description": "Treatment Equality (TE)", "value": "Infinity"},
+               {"name": "CDDPL", "description": "Conditional Demographic Disparity in Predicted Labels (CDDPL)",
+                "value": None, "error": "Group variable is empty or not provided"}]
+    return {"version": "1.0", "post_training_bias_metrics": {
+        "label": "y", "facets": {"sex": [{"value_or_threshold": "0", "metrics": metrics}]},
+        "label_value_or_threshold": "1"}}
+
+
+def _bias_violations() -> dict[str, Any]:
+    return {"version": "1.0", "violations": [{
+        "facet": "sex", "facet_value": "0", "metric_name": "DI", "constraint_check_type": "bias_drift_check",
+        "description": "Metric value 0.5 doesn't meet the baseline constraint requirement 0.8"}]}
+
+
 VALID: dict[str, Callable[[], dict[str, Any]]] = {
+    "clarify_bias_analysis": _bias_analysis,
+    "clarify_bias_constraint_violations": _bias_violations,
     "capture_record": _capture,
     "statistics": _statistics,
     "constraints": _constraints,
@@ -181,6 +213,16 @@ BROKEN: list[tuple[str, tuple[str | int, ...], Any]] = [
     ("constraint_violations", ("violations", 0, "constraint_check_type"), "bias_drift_check"),
     ("constraint_violations", ("violations", 0, "description"), DELETE),
     ("constraint_violations", ("violations", 0, "metric_name"), "CI"),
+    ("clarify_bias_analysis", ("post_training_bias_metrics",), DELETE),
+    ("clarify_bias_analysis", ("version",), "2.0"),
+    ("clarify_bias_analysis", ("post_training_bias_metrics", "label_value_or_threshold"), 1),
+    ("clarify_bias_analysis", ("post_training_bias_metrics", "facets", "sex", 0, "metrics", 0, "name"), "XX"),
+    ("clarify_bias_analysis", ("post_training_bias_metrics", "facets", "sex", 0, "metrics", 0, "value"), "NaN"),
+    ("clarify_bias_analysis", ("post_training_bias_metrics", "facets", "sex", 0, "metrics", 2, "error"), DELETE),
+    ("clarify_bias_constraint_violations", ("version",), DELETE),
+    ("clarify_bias_constraint_violations", ("violations", 0, "constraint_check_type"), "baseline_drift_check"),
+    ("clarify_bias_constraint_violations", ("violations", 0, "feature_name"), "sex"),
+    ("clarify_bias_constraint_violations", ("violations", 0, "facet_value"), DELETE),
 ]
 
 
@@ -214,5 +256,6 @@ def test_error_names_the_location() -> None:
 
 
 def test_unknown_kind_lists_the_known_kinds() -> None:
-    with pytest.raises(ConfigError, match="known kinds: capture_record, constraint_violations, constraints"):
+    known = "capture_record, clarify_bias_analysis, clarify_bias_constraint_violations, constraint_violations"
+    with pytest.raises(ConfigError, match=f"known kinds: {known}, constraints"):
         schemas.validate("metrics", {})

@@ -8,13 +8,14 @@ from fastapi import APIRouter, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from monitor_service.api.deps import AdminAccess, ResourcesDep, SessionDep
+from monitor_service.security.text import RequestModel
 from monitor_service.service import apikeys as service
 from monitor_service.service.roles import Role
 
 router = APIRouter(prefix="/api/v1/apikeys", tags=["api keys"], dependencies=[AdminAccess])
 
 
-class ApiKeyCreate(BaseModel):
+class ApiKeyCreate(RequestModel):
     model_config = ConfigDict(extra="forbid")
 
     role: Role

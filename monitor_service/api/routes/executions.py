@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field
@@ -10,12 +11,20 @@ from pydantic import BaseModel, Field
 from monitor_service.api.deps import AdminAccess, ReadAccess, ResourcesDep, SessionDep
 from monitor_service.api.params import QueryCursor, QueryTime
 from monitor_service.errors import NotFoundError
+from monitor_service.monitors import MONITORS
+from monitor_service.monitors.base import COMMON_ARTIFACTS
 from monitor_service.service import executions as service
 from monitor_service.service.executions import ExecutionStatus
-from monitor_service.store.artifacts import ArtifactName
 from monitor_service.store.models import Execution
 
 router = APIRouter(prefix="/api/v1/executions", tags=["executions"], dependencies=[ReadAccess])
+
+# Every report file any monitor type's runs may write (the names an execution may link).
+ARTIFACT_NAMES: tuple[str, ...] = tuple(dict.fromkeys(
+    [name for plugin in MONITORS for name in plugin.artifacts] + list(COMMON_ARTIFACTS)))
+ArtifactName = Literal[ARTIFACT_NAMES]  # type: ignore[valid-type]
+MEDIA_TYPES = {".json": "application/json", ".html": "text/html; charset=utf-8", ".csv": "text/csv",
+               ".jsonl": "application/jsonlines"}
 
 
 class ExecutionOut(BaseModel):
@@ -93,10 +102,12 @@ def stop_execution(execution_id: str, session: SessionDep, resources: ResourcesD
 
 
 @router.get("/{execution_id}/artifacts/{name}", response_class=Response,
-            responses={200: {"content": {"application/json": {}}}}, summary="Download one report file")
+            responses={200: {"content": {"application/json": {}, "text/html": {}}}},
+            summary="Download one report file")
 def get_artifact(execution_id: str, name: ArtifactName, session: SessionDep, resources: ResourcesDep) -> Response:
     execution = service.get_execution(session, execution_id)
     path = (execution.artifacts or {}).get(name)
     if path is None:
         raise NotFoundError(f"execution {execution_id} has no {name}")
-    return Response(resources.artifacts.read_bytes(path), media_type="application/json")
+    suffix = name[name.rfind("."):]
+    return Response(resources.artifacts.read_bytes(path), media_type=MEDIA_TYPES.get(suffix, "application/json"))

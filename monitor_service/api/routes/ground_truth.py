@@ -1,4 +1,4 @@
-"""Ground truth: labels of captured inferences, posted in batches for the ModelQuality monitors."""
+"""Ground truth: labels of captured inferences, posted in batches for the monitors that merge labels."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from fastapi import APIRouter, status
 from pydantic import BaseModel, Field
 
 from monitor_service.api.deps import AdminAccess, ResourcesDep
-from monitor_service.model_quality.label_store import GroundTruthBatch
-from monitor_service.service.model_quality import available_from, store_ground_truth
+from monitor_service.ground_truth.folder import available_from, store_ground_truth
+from monitor_service.ground_truth.store import GroundTruthBatch
 
 router = APIRouter(prefix="/api/v1", tags=["ground truth"], dependencies=[AdminAccess])
 
@@ -18,7 +18,7 @@ the list, as a SageMaker ground-truth file under `{artifact_root}/ground-truth/y
 the batch was received, UTC). `inference_id` is the capture record's `inferenceId` (or `eventId`); a
 scalar label is stored CSV-encoded (`true`/`false` as `1`/`0`), an object or list JSON-encoded.
 
-**Which label counts.** Every ModelQuality schedule reading this folder merges the labels into its
+**Which label counts.** Every schedule reading this folder (ModelQuality, ModelBias) merges the labels into its
 windows. A batch counts for executions whose execution time (the window's scheduled time) is at or
 after `available_from`, the end of the hour it was received in, so re-running an execution always
 sees the same labels. For one inference id the label received last wins (a later label replaces an
@@ -37,7 +37,7 @@ class GroundTruthStored(BaseModel):
 
 
 @router.post("/ground-truth", status_code=status.HTTP_202_ACCEPTED, description=DESCRIPTION,
-             summary="Store labels for the ModelQuality monitors (a later label for an id replaces an earlier one)")
+             summary="Store labels for the monitors that merge ground truth (a later label for an id wins)")
 def post_ground_truth(body: GroundTruthBatch, resources: ResourcesDep) -> GroundTruthStored:
     stored = store_ground_truth(resources.artifacts, body, now=resources.clock.now())
     return GroundTruthStored(path=stored.path, labels=stored.labels, distinct_ids=stored.distinct_ids,

@@ -4,18 +4,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, create_model
 
-from monitor_service.service.model_quality import ModelQualitySettings
+from monitor_service.api.monitor_models import settings_fields
+from monitor_service.monitors import MONITORS
+from monitor_service.security.paths import InputPath
+from monitor_service.security.text import RequestModel
 from monitor_service.specs import DatasetConfig, InputFormat, InputSpec
 
+SETTINGS_FIELDS: tuple[str, ...] = tuple(settings_fields(MONITORS))
 
-class InputIn(BaseModel):
+
+class InputIn(RequestModel):
     """Where the data is: a file, folder, glob or fsspec URL, its format and column mapping."""
 
     model_config = ConfigDict(extra="forbid")
 
-    path: str = Field(min_length=1, max_length=2000)
+    path: InputPath = Field(min_length=1, max_length=2000)
     format: InputFormat = "capture"
     dataset_config: DatasetConfig = Field(default_factory=DatasetConfig)
 
@@ -23,17 +28,21 @@ class InputIn(BaseModel):
         return InputSpec(path=self.path, format=self.format, dataset_config=self.dataset_config)
 
 
-class MonitorSettingsIn(BaseModel):
-    """The settings of monitor types that need some: one field per type (see `service.monitors`)."""
+def settings_given(body: BaseModel) -> dict[str, dict[str, Any]]:
+    """The non-null settings objects of a request by field, as `service.monitor_settings` takes them."""
+    return {name: value.model_dump(mode="json") for name in SETTINGS_FIELDS
+            if isinstance(value := getattr(body, name, None), BaseModel)}
 
-    model_quality: ModelQualitySettings | None = Field(
-        default=None, description="Required for monitor_type ModelQuality (and refused for others): the problem "
-                                  "type, where the prediction, probability and label are, and the ground truth")
+
+class _SettingsBase(RequestModel):
+    """The settings of monitor types that have some: one optional field per type (edits of schedules)."""
 
     def settings_given(self) -> dict[str, dict[str, Any]]:
-        """The non-null settings objects by field, as `service.monitors.monitor_settings` takes them."""
-        return {name: value.model_dump(mode="json") for name in MonitorSettingsIn.model_fields
-                if (value := getattr(self, name)) is not None}
+        return settings_given(self)
 
     def settings_changed(self) -> bool:
-        return bool(self.model_fields_set & set(MonitorSettingsIn.model_fields))
+        return bool(self.model_fields_set & set(SETTINGS_FIELDS))
+
+
+MonitorSettingsIn = create_model("MonitorSettingsIn", __base__=_SettingsBase,  # type: ignore[call-overload]
+                                 **settings_fields(MONITORS))

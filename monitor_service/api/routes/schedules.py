@@ -6,13 +6,16 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Query, Response, status
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator, model_validator
 
 from monitor_service.api.deps import AdminAccess, ReadAccess, ResourcesDep, SessionDep
+from monitor_service.api.monitor_models import request_union
 from monitor_service.api.params import QueryTime, utc
 from monitor_service.api.routes.executions import ExecutionOut
-from monitor_service.api.routes.inputs import InputIn, MonitorSettingsIn
+from monitor_service.api.routes.inputs import SETTINGS_FIELDS, InputIn, MonitorSettingsIn, settings_given
+from monitor_service.monitors import MONITORS
 from monitor_service.scheduler.expressions import check_offsets, parse_offset, parse_schedule_expression
+from monitor_service.security.text import RequestModel
 from monitor_service.service import executions as executions_service
 from monitor_service.service import schedules as service
 from monitor_service.service.feature_metrics import (
@@ -21,14 +24,13 @@ from monitor_service.service.feature_metrics import (
     model_metric_history,
     model_metric_names,
 )
-from monitor_service.service.model_quality import MONITOR_TYPE as MODEL_QUALITY
 from monitor_service.service.schedules import ScheduleStatus
 from monitor_service.store.models import Schedule
 
 router = APIRouter(prefix="/api/v1/schedules", tags=["schedules"], dependencies=[ReadAccess])
 
 
-class _Timing(BaseModel):
+class _Timing(RequestModel):
     """Validation shared by create and update: each field alone, then the offsets together."""
 
     schedule_expression: str | None = None
@@ -56,19 +58,22 @@ class _Timing(BaseModel):
         return self
 
 
-class ScheduleCreate(_Timing, MonitorSettingsIn):
+class _ScheduleCreateBase(_Timing):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(min_length=1, max_length=63, pattern=r"^[A-Za-z0-9](-*[A-Za-z0-9_])*$",
                       description="Also the report folder name: letters, digits, '-' and '_'")
-    monitor_type: str = Field(default="DataQuality", description="DataQuality or ModelQuality")
     input: InputIn
     baseline_id: str = Field(description="A Ready baseline of the same monitor type")
     schedule_expression: str = Field(examples=["cron(0 * ? * * *)", "*/15 * * * *", "rate(15 minutes)"])
 
 
+# One variant per monitor type (with its settings field), keyed by `monitor_type`.
+ScheduleCreate = request_union(MONITORS, _ScheduleCreateBase, "ScheduleCreate", settings=True)
+
+
 class ScheduleUpdate(_Timing, MonitorSettingsIn):
-    """Fields left out stay as they are; `input` and `model_quality` are replaced as a whole."""
+    """Fields left out stay as they are; `input` and the settings object are replaced as a whole."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -83,14 +88,12 @@ class Run(BaseModel):
     window_end: datetime
 
 
-class ScheduleOut(BaseModel):
+class _ScheduleOutBase(BaseModel):
     id: str
     name: str
     monitor_type: str
     status: str
     input: dict[str, Any]
-    model_quality: dict[str, Any] | None = Field(description="The ModelQuality settings (null: ground truth in "
-                                                             "{artifact_root}/ground-truth)")
     baseline_id: str
     schedule_expression: str
     start_offset: str | None
@@ -106,16 +109,26 @@ class ScheduleOut(BaseModel):
     @classmethod
     def of(cls, schedule: Schedule, now: datetime) -> ScheduleOut:
         runs = [Run(scheduled_time=f, window_start=s, window_end=e) for f, s, e in service.upcoming(schedule, now)]
-        return cls(id=schedule.id, name=schedule.name, monitor_type=schedule.monitor_type, status=schedule.status,
-                   input=schedule.input_spec, baseline_id=schedule.baseline_id,
-                   model_quality=schedule.monitor_settings if schedule.monitor_type == MODEL_QUALITY else None,
-                   schedule_expression=schedule.schedule_expression, start_offset=schedule.start_offset,
-                   end_offset=schedule.end_offset, planned_until=schedule.planned_until,
-                   skipped_windows=schedule.skipped_windows, planning_error=schedule.planning_error,
-                   next_runs=runs, created_at=schedule.created_at, updated_at=schedule.updated_at)
+        own = MONITORS.get(schedule.monitor_type).settings_field if schedule.monitor_type in MONITORS else None
+        settings = {name: schedule.monitor_settings if name == own else None for name in SETTINGS_FIELDS}
+        return ScheduleOut(id=schedule.id, name=schedule.name, monitor_type=schedule.monitor_type,
+                           status=schedule.status, input=schedule.input_spec, baseline_id=schedule.baseline_id,
+                           schedule_expression=schedule.schedule_expression, start_offset=schedule.start_offset,
+                           end_offset=schedule.end_offset, planned_until=schedule.planned_until,
+                           skipped_windows=schedule.skipped_windows, planning_error=schedule.planning_error,
+                           next_runs=runs, created_at=schedule.created_at, updated_at=schedule.updated_at,
+                           **settings)
 
 
-class WindowIn(BaseModel):
+# Plus one field per monitor type with settings (e.g. `model_quality`), set for schedules of that type.
+ScheduleOut = create_model(  # type: ignore[call-overload]
+    "ScheduleOut", __base__=_ScheduleOutBase,
+    **{name: (dict[str, Any] | None, Field(description=f"The schedule's settings when its type keeps them in "
+                                                        f"`{name}`; null otherwise"))
+       for name in SETTINGS_FIELDS})
+
+
+class WindowIn(RequestModel):
     model_config = ConfigDict(extra="forbid")
 
     start: datetime
@@ -172,10 +185,11 @@ class ModelMetricHistoryOut(BaseModel):
 
 @router.post("", status_code=status.HTTP_201_CREATED, dependencies=[AdminAccess])
 def create_schedule(body: ScheduleCreate, session: SessionDep, resources: ResourcesDep) -> ScheduleOut:
+    resources.settings.path_policy().check_model(body)
     now = resources.clock.now()
     schedule = service.create_schedule(
         session, resources.monitors, name=body.name, monitor_type=body.monitor_type,
-        input_spec=body.input.model_dump(mode="json"), settings=body.settings_given(), baseline_id=body.baseline_id,
+        input_spec=body.input.model_dump(mode="json"), settings=settings_given(body), baseline_id=body.baseline_id,
         schedule_expression=body.schedule_expression, start_offset=body.start_offset, end_offset=body.end_offset,
         now=now)
     return ScheduleOut.of(schedule, now)
@@ -196,6 +210,7 @@ def get_schedule(schedule_id: str, session: SessionDep, resources: ResourcesDep)
 @router.patch("/{schedule_id}", dependencies=[AdminAccess], summary="Pause, resume or edit a schedule")
 def update_schedule(schedule_id: str, body: ScheduleUpdate, session: SessionDep,
                     resources: ResourcesDep) -> ScheduleOut:
+    resources.settings.path_policy().check_model(body)
     changes = body.model_dump(mode="json", exclude_unset=True, exclude=set(MonitorSettingsIn.model_fields))
     if "input" in changes:
         changes["input_spec"] = changes.pop("input")
@@ -251,23 +266,27 @@ def get_feature_history(schedule_id: str, feature: str, session: SessionDep, sin
                     metrics=r.metrics) for r in rows])
 
 
+def _metric_series(schedule: Schedule, resources: Any) -> dict[str, str]:
+    return dict(resources.monitors.get(schedule.monitor_type).metric_series)
+
+
 @router.get("/{schedule_id}/model-metrics", summary="Model metrics with recorded values (ModelQuality schedules)")
-def list_model_metrics(schedule_id: str, session: SessionDep) -> list[str]:
-    service.get_schedule(session, schedule_id)
-    return model_metric_names(session, schedule_id=schedule_id)
+def list_model_metrics(schedule_id: str, session: SessionDep, resources: ResourcesDep) -> list[str]:
+    schedule = service.get_schedule(session, schedule_id)
+    return model_metric_names(session, schedule_id=schedule_id, series=_metric_series(schedule, resources))
 
 
 @router.get("/{schedule_id}/model-metrics/{metric}/history",
             summary="A model metric (auc, f2, accuracy, mae, ...) across executions: measured and estimated")
-def get_model_metric_history(schedule_id: str, metric: str, session: SessionDep, since: QueryTime = None,
-                             until: QueryTime = None,
+def get_model_metric_history(schedule_id: str, metric: str, session: SessionDep, resources: ResourcesDep,
+                             since: QueryTime = None, until: QueryTime = None,
                              limit: int = Query(default=500, ge=1, le=10_000)) -> ModelMetricHistoryOut:
     """One point per execution, oldest window first; since/until filter the window end. `value` is
     measured on the labelled records, `estimated` is the CBPE estimate for the records still waiting
     for a label. A metric that could not be computed (e.g. auc of a window with one class) is null."""
-    service.get_schedule(session, schedule_id)
-    points = model_metric_history(session, schedule_id=schedule_id, metric=metric, since=since, until=until,
-                                  limit=limit)
+    schedule = service.get_schedule(session, schedule_id)
+    points = model_metric_history(session, schedule_id=schedule_id, metric=metric,
+                                  series=_metric_series(schedule, resources), since=since, until=until, limit=limit)
     return ModelMetricHistoryOut(schedule_id=schedule_id, metric=metric, points=[
         ModelMetricPoint(execution_id=p.execution_id, window_start=p.window_start, window_end=p.window_end,
-                         value=p.value, estimated=p.estimated) for p in points])
+                         value=p.values.get("value"), estimated=p.values.get("estimated")) for p in points])

@@ -8,6 +8,9 @@ from fastapi import APIRouter, Query, Response, status
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field
 
 from monitor_service.api.deps import AdminAccess, ResourcesDep, SessionDep
+from monitor_service.errors import InvalidField
+from monitor_service.security.addresses import AddressRefused
+from monitor_service.security.text import RequestModel
 from monitor_service.service import webhooks as service
 from monitor_service.service.schedules import get_schedule
 from monitor_service.service.webhooks import DeliveryStatus, Event
@@ -16,7 +19,7 @@ from monitor_service.store.models import Webhook
 router = APIRouter(prefix="/api/v1", tags=["webhooks"], dependencies=[AdminAccess])
 
 
-class WebhookCreate(BaseModel):
+class WebhookCreate(RequestModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(default="", max_length=100)
@@ -66,6 +69,10 @@ def _out(webhook: Webhook) -> WebhookOut:
 
 @router.post("/webhooks", status_code=status.HTTP_201_CREATED)
 def create_webhook(body: WebhookCreate, session: SessionDep, resources: ResourcesDep) -> WebhookCreated:
+    try:
+        resources.settings.address_policy().check_url(str(body.url))
+    except AddressRefused as exc:
+        raise InvalidField("url", exc.message) from None
     if body.schedule_id is not None:
         get_schedule(session, body.schedule_id)
     webhook = service.create_webhook(session, name=body.name, url=str(body.url), secret=body.secret,

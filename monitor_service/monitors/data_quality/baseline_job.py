@@ -1,0 +1,47 @@
+"""The data-quality baseline job: profile a dataset, suggest constraints, write both files."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING
+
+from monitor_service import io
+from monitor_service.core.constraints import suggest_constraints, write_constraints
+from monitor_service.core.statistics import write_statistics
+from monitor_service.monitors.data_quality import report
+from monitor_service.monitors.data_quality.requests import BaselineRequest
+from monitor_service.runner.common import JobClock, Progress, job_outcome, new_summary, no_progress, read_records
+from monitor_service.runner.summary import RunSummary
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+
+def run_baseline(spark: SparkSession, request: BaselineRequest, progress: Progress = no_progress) -> RunSummary:
+    """Write `statistics.json`, `constraints.json` and `summary.json` into `request.output_dir`."""
+    from monitor_service.spark.profiler import profile_records
+
+    clock = JobClock()
+    out = request.output_dir
+    summary = new_summary("baseline", request.input, out)
+    with job_outcome(summary, clock):
+        clock.engine_started = time.perf_counter()
+        read = read_records(spark, request.input, out, summary, progress)
+        try:
+            progress("profiling columns")
+            profile = profile_records(read.df, read.records_valid)
+        finally:
+            read.release()
+        summary.features = len(profile.columns)
+        progress("suggesting constraints")
+        constraints = suggest_constraints(profile)
+        stats_path, constraints_path = io.join(out, "statistics.json"), io.join(out, "constraints.json")
+        write_statistics(stats_path, profile)
+        write_constraints(constraints_path, constraints)
+        summary.artifacts.update({"statistics": stats_path, "constraints": constraints_path})
+        report.write(out, report.baseline_report(summary, profile, constraints), summary)
+        summary.feature_metrics = {
+            c.name: {"completeness": c.completeness, "mean": c.numeric.mean if c.numeric else None}
+            for c in profile.columns
+        }
+    return summary

@@ -1,0 +1,125 @@
+"""The data-quality monitor as a plugin: SageMaker's statistics/constraints baselines and six checks."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel
+
+from monitor_service.errors import ConfigError, InvalidField
+from monitor_service.monitors.base import BaselineJob as BaselineJobSpec
+from monitor_service.monitors.base import (
+    CliArgument,
+    Command,
+    Document,
+    LatestMetrics,
+    MonitorPlugin,
+    WindowJob,
+)
+from monitor_service.monitors.data_quality import dashboard
+from monitor_service.monitors.data_quality.constraints_patch import ConstraintsPatch, apply_patch
+from monitor_service.monitors.data_quality.documents import validate_constraints, validate_statistics
+from monitor_service.monitors.data_quality.requests import AnalyzeRequest, BaselineRequest
+from monitor_service.monitors.panels import DashboardContext, FormField, FormValues, Panel
+from monitor_service.runner.common import Progress, no_progress
+from monitor_service.runner.summary import RunSummary
+from monitor_service.specs import InputSpec
+
+if TYPE_CHECKING:
+    from prometheus_client.core import Metric
+
+# SageMaker's CloudWatch names, as Prometheus metrics with schedule/feature labels.
+FEATURE_GAUGES = {
+    "drift_distance": ("feature_baseline_drift", "Drift distance from the baseline in the newest window"),
+    "completeness": ("feature_non_null", "Fraction of non-null values in the newest window"),
+}
+
+
+class DataQualityMonitor(MonitorPlugin):
+    monitor_type = "DataQuality"
+    title = "data quality"
+    analyze_model = AnalyzeRequest
+    baseline_model = BaselineRequest
+    documents = (
+        Document("statistics", "statistics.json: the baseline profile (SageMaker's format)"),
+        Document("constraints", "constraints.json: the checks and thresholds (SageMaker's format)",
+                 replaceable=True),
+    )
+    artifacts = ("statistics.json", "constraints.json", "constraint_violations.json", "check_errors.json",
+                 "report.html")
+    counts_features = True
+    constraints_patch_model = ConstraintsPatch
+
+    def check_documents(self, documents: Mapping[str, dict[str, Any]]) -> None:
+        for name, check in (("statistics", validate_statistics), ("constraints", validate_constraints)):
+            try:
+                check(documents[name])
+            except ValueError as exc:
+                raise InvalidField(name, str(exc)) from None
+
+    def feature_count(self, documents: Mapping[str, dict[str, Any]]) -> int:
+        features = documents.get("statistics", {}).get("features")
+        return len(features) if isinstance(features, list) else 0
+
+    def patch_constraints(self, documents: Mapping[str, dict[str, Any]], patch: BaseModel) -> dict[str, Any]:
+        assert isinstance(patch, ConstraintsPatch)
+        return apply_patch(documents["constraints"], patch)
+
+    def analyze_request(self, job: WindowJob) -> AnalyzeRequest:
+        return AnalyzeRequest(input=job.input, baseline_statistics=job.documents["statistics"],
+                              baseline_constraints=job.documents["constraints"], output_dir=job.output_dir)
+
+    def baseline_request(self, job: BaselineJobSpec) -> BaselineRequest:
+        return BaselineRequest(input=job.input, output_dir=job.output_dir)
+
+    def run_analysis(self, spark: Any, request: Any, progress: Progress = no_progress) -> RunSummary:
+        from monitor_service.monitors.data_quality.analysis_job import run_analysis
+
+        return run_analysis(spark, request, progress)
+
+    def run_baseline(self, spark: Any, request: Any, progress: Progress = no_progress) -> RunSummary:
+        from monitor_service.monitors.data_quality.baseline_job import run_baseline
+
+        return run_baseline(spark, request, progress)
+
+    def cli_arguments(self) -> Sequence[CliArgument]:
+        return (CliArgument(("--baseline-statistics",), {"metavar": "FILE", "help": "baseline statistics.json"}),)
+
+    def cli_request(self, command: Command, args: argparse.Namespace, spec: InputSpec) -> BaseModel:
+        if command == "baseline":
+            return BaselineRequest(input=spec, output_dir=args.output)
+        missing = [f"--{n}" for n in ("baseline-statistics", "baseline-constraints")
+                   if getattr(args, n.replace("-", "_"), None) is None]
+        if missing:
+            raise ConfigError(f"analyze needs {' and '.join(missing)}", hint="pass the baseline's files")
+        return AnalyzeRequest(input=spec, baseline_statistics=args.baseline_statistics,
+                              baseline_constraints=args.baseline_constraints, output_dir=args.output)
+
+    def dashboard_subjects(self, context: DashboardContext) -> list[str]:
+        return dashboard.subjects(context)
+
+    def dashboard_panels(self, context: DashboardContext) -> list[Panel]:
+        return dashboard.panels(context)
+
+    def constraints_form(self, documents: Mapping[str, dict[str, Any]]) -> list[FormField]:
+        return dashboard.form(documents)
+
+    def constraints_patch_from_form(self, documents: Mapping[str, dict[str, Any]], form: FormValues) -> BaseModel:
+        return dashboard.patch_from_form(documents, form)
+
+    def metric_families(self, latest: Sequence[LatestMetrics]) -> list[Metric]:
+        from prometheus_client.core import GaugeMetricFamily
+
+        gauges = {key: GaugeMetricFamily(name, doc, labels=["schedule", "feature"])
+                  for key, (name, doc) in FEATURE_GAUGES.items()}
+        for row in latest:
+            for key, gauge in gauges.items():
+                value = row.metrics.get(key)
+                if value is not None:
+                    gauge.add_metric([row.schedule, row.group], float(value))
+        return list(gauges.values())
+
+
+PLUGIN = DataQualityMonitor()
