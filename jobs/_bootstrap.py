@@ -18,4 +18,4 @@ def run(command: str) -> None:
         sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     from monitor_service.cli.main import main
 
-    sys.exit(main([command, *sys.argv[1:]]))
+    sys.exit(main([command, *sys.argv[1:]], spark_submit=True))

@@ -66,6 +66,10 @@ class JobError(MonitorError):
     """A Spark job failed for a reason outside the data (JVM, cluster, resources)."""
 
 
+class RunCancelled(JobError):
+    """The run was asked to stop (by hand, past its maximum runtime, at shutdown) while it ran."""
+
+
 class ModelError(MonitorError):
     """A model could not be loaded or did not answer: the message names the model and what to change."""
 

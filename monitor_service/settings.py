@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -36,6 +37,9 @@ class Settings(BaseSettings):
         description="Folder or fsspec URL (s3://bucket/prefix, ...) under which reports are written",
     )
     spark_master: str = Field(default="local[*]", description="local[*], spark://host:7077, yarn, k8s://...")
+    engine: Literal["spark", "duckdb"] = Field(
+        default="spark", description="Engine of runs whose schedule or baseline job names none: spark "
+                                     "(local or any cluster) or duckdb (data quality on this machine, no JVM)")
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=1, le=65535)
     auto_migrate: bool = Field(default=True, description="Upgrade the database schema when a process starts")

@@ -480,6 +480,13 @@ def request_seeds() -> dict[tuple[str, str], list[Any]]:
         ("POST", "/api/v1/webhooks"): [{"name": "w", "url": "https://hooks.example.com/x", "secret": "s" * 16,
                                         "events": ["execution.failed"], "schedule_id": None}],
         ("POST", "/api/v1/apikeys"): [{"role": "read", "name": "ci"}],
+        ("PUT", "/api/v1/gateway/config"): [{
+            "Models": [{"ModelName": "a", "PrimaryContainer": {"Image": "sklearn", "ModelDataUrl": "/models/a.skops"}}],
+            "Endpoints": [{"EndpointName": "churn", "ProductionVariants": [
+                {"VariantName": "Blue", "ModelName": "a", "InitialVariantWeight": 1.0}]}]}],
+        ("POST", "/api/v1/gateway/endpoints/{endpoint_name}/weights"): [
+            {"DesiredWeightsAndCapacities": [{"VariantName": "Blue", "DesiredWeight": 3.0,
+                                              "DesiredInstanceCount": 2}]}],
     }
 
 

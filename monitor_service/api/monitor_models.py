@@ -32,8 +32,9 @@ def settings_fields(monitors: Registry[MonitorPlugin]) -> dict[str, tuple[Any, A
     fields: dict[str, tuple[Any, Any]] = {}
     for plugin in monitors:
         if plugin.settings_field is not None and plugin.settings_model is not None:
+            need = "Required" if plugin.settings_required else "Optional"
             fields[plugin.settings_field] = (plugin.settings_model | None, Field(
-                default=None, description=f"Required for monitor_type {plugin.monitor_type} (and refused for "
+                default=None, description=f"{need} for monitor_type {plugin.monitor_type} (and refused for "
                                           f"others): its {plugin.title} settings"))
     return fields
 
@@ -76,8 +77,10 @@ def request_union(monitors: Registry[MonitorPlugin], base: type[BaseModel], suff
             default=name if name == default else ..., description="The monitor type"))}
         if settings:
             if plugin.settings_field is not None:
-                fields[plugin.settings_field] = (plugin.settings_model, Field(
-                    description=f"The {plugin.title} settings"))
+                fields[plugin.settings_field] = ((plugin.settings_model, Field(
+                    description=f"The {plugin.title} settings")) if plugin.settings_required else
+                    (plugin.settings_model | None, Field(default=None, description=f"The {plugin.title} settings "
+                                                                                  "(optional)")))
             for other, owner in setting_owners.items():  # another type's settings: only null is accepted
                 if other != plugin.settings_field:
                     fields[other] = (None, Field(default=None, description=f"{owner} only: must be null here"))

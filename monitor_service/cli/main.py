@@ -21,6 +21,8 @@ from monitor_service.monitors.base import CliArgument, MonitorPlugin
 from monitor_service.runner.summary import EXIT_FAILED, EXIT_USAGE, RunSummary
 from monitor_service.specs import INPUT_FORMATS, DatasetConfig, InputSpec, Window, parse_timestamp
 
+ENGINES = ("spark", "duckdb")
+
 
 class _Parser(argparse.ArgumentParser):
     """argparse exits with 2 on usage errors, which is our usage exit code too."""
@@ -40,6 +42,8 @@ def _add_input_arguments(p: argparse.ArgumentParser, monitors: Registry[MonitorP
     p.add_argument("--start", help="window start on inferenceTime, ISO-8601 (inclusive)")
     p.add_argument("--end", help="window end on inferenceTime, ISO-8601 (exclusive)")
     p.add_argument("--monitor-type", choices=monitors.names(), default=monitors.names()[0])
+    p.add_argument("--engine", choices=ENGINES, default="spark",
+                   help="spark (default; local or any cluster) or duckdb (one machine, no JVM; data quality)")
     p.add_argument("--spark-master", help="Spark master URL (default: local[*], or what spark-submit set)")
     p.add_argument("--spark-conf", action="append", default=[], metavar="KEY=VALUE", help="extra Spark setting")
 
@@ -128,25 +132,52 @@ def spark_session(args: argparse.Namespace, progress: bool) -> Any:
 
 def run_job(args: argparse.Namespace, progress_enabled: bool,
             monitors: Registry[MonitorPlugin] = MONITORS) -> tuple[MonitorPlugin, RunSummary]:
-    """Validate the arguments into the monitor type's request, then run its job on a Spark session."""
+    """Validate the arguments into the monitor type's request, then run its job on its engine.
+
+    The Spark engine gets a session (its start-up is timed separately: summary.json's
+    `startup_seconds`); the DuckDB engine runs in this process and no JVM is started.
+    """
     plugin = monitors.get(args.monitor_type)
+    if args.engine not in plugin.engines:
+        raise ConfigError(f"{plugin.monitor_type} monitors run on {' or '.join(plugin.engines)}, not {args.engine}",
+                          hint=f"drop --engine {args.engine}")
     request = plugin.cli_request(args.command, args, input_spec(args))
     from monitor_service.cli.preflight import preflight
 
     if (failed := preflight(args.command, plugin.monitor_type, request)) is not None:
         return plugin, failed  # a missing input is reported before Spark starts
     show = _progress_printer(progress_enabled)
-    show("starting Spark")
-    spark = spark_session(args, progress_enabled)
+    spark = None
+    startup = 0.0
+    if plugin.job_engine(request, args.engine) == "spark":
+        show("starting Spark")
+        started = time.perf_counter()
+        spark = spark_session(args, progress_enabled)
+        spark.range(1).count()  # the JVM's first job (JIT, code generation) is start-up, not analysis
+        startup = time.perf_counter() - started
+    elif args.spark_master or args.spark_conf:
+        raise ConfigError("--spark-master and --spark-conf apply to the Spark engine only",
+                          hint="drop them, or run with --engine spark")
     if args.command == "baseline":
-        return plugin, plugin.run_baseline(spark, request, show)
-    return plugin, plugin.run_analysis(spark, request, show)
+        summary = plugin.run_baseline(spark, request, show)
+    else:
+        summary = plugin.run_analysis(spark, request, show)
+    if startup and summary.artifacts.get("summary"):
+        from monitor_service import io
+
+        summary.startup_seconds = round(startup, 3)
+        io.write_json_atomic(summary.artifacts["summary"], summary.model_dump(mode="json"))
+    return plugin, summary
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, *, spark_submit: bool = False) -> int:
+    """Run one command; under spark-submit (`spark_submit`) only the Spark engine is allowed."""
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        if spark_submit and getattr(args, "engine", "spark") != "spark":
+            raise ConfigError("spark-submit runs the Spark engine only",
+                              hint="run `monitor ... --engine duckdb` directly, without spark-submit")
         if args.command in ("baseline", "analyze"):
             plugin, summary = run_job(args, progress_enabled=sys.stderr.isatty())
             print(summary.one_line(features=plugin.counts_features))

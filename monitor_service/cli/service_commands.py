@@ -79,7 +79,7 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
     with webhook_client(settings.address_policy()) as http:
         MonitorScheduler(factory=make_sessionmaker(engine), artifacts=ArtifactStore(settings.artifact_root),
                          settings=settings, monitors=MONITORS, clock=SystemClock(), spark=spark,
-                         http=http).serve(warm_up=spark)
+                         http=http).serve(warm_up=spark if settings.engine == "spark" else None)
     engine.dispose()
     return 0
 

@@ -308,11 +308,12 @@ def _suggest_feature(column: ColumnProfile) -> FeatureConstraint:
 
 def suggest_domains(column: ColumnProfile) -> list[str] | None:
     """CategoricalRangeRule for String columns: a histogram exists and at most 10% of its keys
-    ("NullValue" included) occur exactly once; values without "NullValue", most frequent first."""
+    ("NullValue" included) occur exactly once; values without "NullValue", most frequent first
+    (equal counts by value, so the list does not depend on the order an engine met the values)."""
     if column.inferred_type is not InferredType.STRING or not column.histogram:
         return None
     singletons = sum(1 for count in column.histogram.values() if count == 1)
     if singletons / len(column.histogram) > MAX_UNIQUE_VALUE_RATIO:
         return None
     counts = present_counts(column.histogram) or {}
-    return [value for value, _ in sorted(counts.items(), key=lambda item: -item[1])] or None
+    return [value for value, _ in sorted(counts.items(), key=lambda item: (-item[1], item[0]))] or None

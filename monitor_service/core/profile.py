@@ -16,6 +16,15 @@ from monitor_service.core.types import InferredType
 
 # Deequ ColumnProfiler.DEFAULT_CARDINALITY_THRESHOLD: exact histograms only up to this many values.
 CARDINALITY_THRESHOLD = 120
+# Analysis runs keep exact histograms up to this many values for columns that the baseline
+# compares by category, so categorical drift still works when a window has new values.
+COMPARED_CARDINALITY_LIMIT = 1000
+
+
+def histogram_items(limit: int) -> int:
+    """Values a profiler tracks for a histogram limit: above it, so that a distinct-count estimate a
+    little under the limit still gets them all; a column with this many values has no histogram."""
+    return int(limit * 1.2) + 10
 
 
 @dataclass

@@ -12,6 +12,7 @@ monitor type means adding a package, never editing the service:
   checked by `check_documents` before they are stored;
 - `artifacts`: the file names a run may write into its folder (linked and downloadable);
 - jobs: `run_analysis` / `run_baseline` (Spark is imported inside them, never by the API);
+  `engines` / `job_engine` say whether a job needs a SparkSession at all (a DuckDB job gets None);
 - CLI: `cli_arguments` (argparse flags; a flag several monitors share is declared alike by each)
   and `cli_request`, which turns parsed arguments into the job request;
 - results: `violation_rows` maps the job's own violations file onto store rows, `metric_families`
@@ -138,6 +139,11 @@ class MonitorPlugin(ABC):
     title: ClassVar[str]  # plain words, e.g. "data quality"
     settings_field: ClassVar[str | None] = None
     settings_model: ClassVar[type[BaseModel] | None] = None
+    # A request may leave the settings out when every field of `settings_model` has a default.
+    settings_required: ClassVar[bool] = True
+    # The engines this type's jobs run on, the default first: "spark" is given a SparkSession,
+    # "duckdb" runs in-process without one (no JVM is started for it).
+    engines: ClassVar[tuple[str, ...]] = ("spark",)
     analyze_model: ClassVar[type[BaseModel]]
     baseline_model: ClassVar[type[BaseModel] | None] = None
     documents: ClassVar[tuple[Document, ...]]
@@ -196,6 +202,12 @@ class MonitorPlugin(ABC):
 
     def run_baseline(self, spark: Any, request: Any, progress: Progress = no_progress) -> RunSummary:
         raise InvalidField("monitor_type", f"{self.monitor_type} monitors have no baseline job")
+
+    def job_engine(self, request: BaseModel, default: str) -> str:
+        """The engine a job of `request` runs on: the request's `engine` if it names one, else
+        `default` (the service's MONITOR_ENGINE), and the type's first engine if it has not that one."""
+        chosen = getattr(request, "engine", None) or default
+        return chosen if chosen in self.engines else self.engines[0]
 
     def with_jobs(self, *, analyze: JobFn | None = None, baseline: JobFn | None = None) -> MonitorPlugin:
         """A copy whose jobs are the given functions (tests and demos run the service without Spark)."""

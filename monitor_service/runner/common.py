@@ -53,7 +53,36 @@ def new_summary(job: str, spec: InputSpec, output_dir: str) -> RunSummary:
     )
 
 
-def record_read(summary: RunSummary, read: ReadResult) -> None:
+@dataclass
+class ReadCounts:
+    """What reading an input found: records read, valid, outside the window, quarantined by reason."""
+
+    records_read: int
+    records_valid: int
+    outside_window: int
+    quarantined: dict[str, int] = field(default_factory=dict)
+    quarantine_files: list[str] = field(default_factory=list)
+    # Fields beyond the dataset config's max_columns in the valid records: dropped, counted here.
+    fields_dropped: int = 0
+    records_truncated: int = 0
+
+    @property
+    def quarantined_total(self) -> int:
+        return sum(self.quarantined.values())
+
+    def empty_reason(self, described: str, spec: InputSpec) -> str:
+        """Why nothing is left to analyze, naming the path, the window and the counts."""
+        window = f" in window {spec.window.label()}" if spec.window else ""
+        parts = [f"{self.records_read} records read"]
+        if self.outside_window:
+            parts.append(f"{self.outside_window} outside the window")
+        if self.quarantined:
+            reasons = ", ".join(f"{k}={v}" for k, v in sorted(self.quarantined.items()))
+            parts.append(f"{self.quarantined_total} quarantined ({reasons})")
+        return f"no valid records{window} under {described}: " + "; ".join(parts)
+
+
+def record_read(summary: RunSummary, read: ReadResult | ReadCounts) -> None:
     summary.records_read = read.records_read
     summary.records_analyzed = read.records_valid
     summary.records_quarantined = Quarantined(total=read.quarantined_total, by_reason=dict(read.quarantined))
@@ -65,23 +94,35 @@ def record_read(summary: RunSummary, read: ReadResult) -> None:
 def read_records(
     spark: SparkSession, spec: InputSpec, output_dir: str, summary: RunSummary, progress: Progress
 ) -> ReadResult:
-    from monitor_service.errors import EmptyInputError
     from monitor_service.spark.reader import read_input
 
     progress(f"reading {spec.format} input {spec.path}")
-    try:
+    with counts_on_empty(summary):
         read = read_input(spark, spec, io.join(output_dir, "quarantine"))
+    report_read(summary, read, progress)
+    return read
+
+
+@contextmanager
+def counts_on_empty(summary: RunSummary) -> Iterator[None]:
+    """An input with nothing valid still reports what was read (the error carries the counts)."""
+    from monitor_service.errors import EmptyInputError
+
+    try:
+        yield
     except EmptyInputError as exc:
         counts = getattr(exc, "read", None)
         if counts is not None:
             record_read(summary, counts)
         raise
+
+
+def report_read(summary: RunSummary, read: ReadResult | ReadCounts, progress: Progress) -> None:
     record_read(summary, read)
     progress(
         f"read {read.records_read} records: {read.records_valid} valid, "
         f"{read.quarantined_total} quarantined, {read.outside_window} outside the window"
     )
-    return read
 
 
 @contextmanager

@@ -47,6 +47,11 @@ class RunSummary(BaseModel):
     check_errors: int = 0
     seconds: float = 0.0
     engine_seconds: float = 0.0
+    # The engine that ran the job (spark / duckdb) and the seconds it took to start before the
+    # job, timed apart from engine_seconds: in the CLI the JVM, SparkSession and its first query;
+    # for DuckDB loading the engine's modules and compiled loops.
+    engine: str | None = None
+    startup_seconds: float = 0.0
     failure_reason: str | None = None
     window_start: str | None = None
     window_end: str | None = None

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from monitor_service.core.registry import Registry
 from monitor_service.errors import ConfigError, InvalidField
 from monitor_service.monitors.base import MonitorPlugin
+from monitor_service.runner.cancel import request_cancel, run_scope
 from monitor_service.runner.common import describe_failure
 from monitor_service.runner.summary import RunSummary
 from monitor_service.scheduler.clock import Clock
@@ -58,6 +59,7 @@ class Worker:
                  clock: Clock, settings: Settings, owner: str, spark: Callable[[], Any]) -> None:
         self.factory, self.artifacts, self.monitors = factory, artifacts, monitors
         self.clock, self.settings, self.owner, self.spark = clock, settings, owner, spark
+        self._spark_started = False
         self.shutting_down = False
         self._stop_reasons: dict[str, str] = {}
         self._lock = threading.Lock()
@@ -122,19 +124,30 @@ class Worker:
                                      exc, details="the scheduler's log has the traceback"))
         return self._finish(claim, summary, time.monotonic() - started)
 
+    def _session(self) -> Any:
+        """The SparkSession, started on first use (DuckDB-engine runs never start it)."""
+        self._spark_started = True
+        return self.spark()
+
     def _invoke(self, claim: Claim) -> RunSummary:
         # A retried execution reuses its folder: files of an earlier attempt must not pass for this run's.
         self.artifacts.clear_files(claim.artifact_dir)
         plugin = self.monitors.get(claim.monitor_type)
-        spark = self.spark()
-        if spark is not None:
-            spark.sparkContext.setJobGroup(claim.id, f"monitor execution {claim.id}", interruptOnCancel=True)
         if claim.job == "baseline":
             if plugin.baseline_model is None:
                 raise ConfigError(f"monitor type {claim.monitor_type} has no baseline job")
             request = self._allowed(plugin, plugin.baseline_model.model_validate(claim.request))
-            return plugin.run_baseline(spark, request)
-        return plugin.run_analysis(spark, self._allowed(plugin, plugin.analyze_model.model_validate(claim.request)))
+        else:
+            request = self._allowed(plugin, plugin.analyze_model.model_validate(claim.request))
+        spark = None
+        if plugin.job_engine(request, self.settings.engine) == "spark":
+            spark = self._session()
+            if spark is not None:
+                spark.sparkContext.setJobGroup(claim.id, f"monitor execution {claim.id}", interruptOnCancel=True)
+        with run_scope(claim.id):
+            if claim.job == "baseline":
+                return plugin.run_baseline(spark, request)
+            return plugin.run_analysis(spark, request)
 
     def _allowed(self, plugin: MonitorPlugin, request: Any) -> Any:
         """The input roots are checked again when a job runs: a schedule stored before they
@@ -209,6 +222,8 @@ class Worker:
             first = execution_id not in self._stop_reasons
             if reason is not None:
                 self._stop_reasons.setdefault(execution_id, reason)
-        spark = self.spark()
+        if first:
+            request_cancel(execution_id)
+        spark = self.spark() if self._spark_started else None
         if first and spark is not None:
             spark.sparkContext.cancelJobGroup(execution_id)

@@ -2,7 +2,7 @@
 
 A schedule or baseline-job request names its `monitor_type` and may carry settings objects in
 body fields named after the types (`model_quality`, ...); exactly the type's own field is allowed,
-and required when the type has settings.
+and required when the type has settings that must be given (`settings_required`).
 """
 
 from __future__ import annotations
@@ -31,8 +31,10 @@ def monitor_settings(plugin: MonitorPlugin, monitor_type: str,
             raise InvalidField(name, f"{monitor_type} monitors take no {name} settings")
     if wanted is None:
         return None
-    if wanted not in given:
+    assert plugin.settings_model is not None
+    if wanted not in given or given[wanted] is None:
+        if not plugin.settings_required:
+            return None
         raise InvalidField(wanted, f"{monitor_type} monitors need {wanted} settings",
                            hint="see the request schema at /docs")
-    assert plugin.settings_model is not None
     return plugin.settings_model.model_validate(given[wanted]).model_dump(mode="json")

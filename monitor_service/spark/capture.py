@@ -10,6 +10,7 @@ reason instead of failing the job.
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from monitor_service.capture import record as R
@@ -30,11 +31,16 @@ _CARRIED = ("source_file", "line", "error", "event_id", "inference_id", "inferen
 _STRICT_BASE64 = "^([A-Za-z0-9+/]{4})*([A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"
 
 
-def _side_columns(side: str, prefix: str, cfg: SideConfig, delimiter: str) -> list[str]:
+def _side_columns(side: str, prefix: str, cfg: SideConfig, delimiter: str) -> list[list[str]]:
     """Expressions decoding one side into `{prefix}_error` and `{prefix}_records` (array of entries).
 
-    The first four are applied one stage at a time (each uses the previous ones); the last two
-    (`{prefix}_records` and its one-key columnar alternative `{prefix}_alt`) together.
+    Each list is applied as one stage (using the columns of the stages before it); the last one
+    gives `{prefix}_records` and its one-key columnar alternative `{prefix}_alt`.
+
+    `{prefix}_plain` marks the common case, a plain CSV payload of one record (CSV or JSON
+    encoding, a CSV or sniffed-CSV content type, no quote, no line break): its records are then
+    the one split of the text, which is exactly what the general expressions give it, without
+    their line splitting and per-record branches.
     """
     enc = f"upper({side}.encoding)"
     text = f"CASE WHEN {enc} = 'BASE64' THEN cast(try_to_binary({side}.data, 'base64') as string) ELSE {side}.data END"
@@ -74,13 +80,21 @@ def _side_columns(side: str, prefix: str, cfg: SideConfig, delimiter: str) -> li
         if cfg.layout == "auto"
         else "NULL"
     )
+    plain = (
+        f"coalesce({side}.data IS NOT NULL AND {enc} IN ('CSV', 'JSON') AND {prefix}_kind = 'csv' "
+        f"AND instr({prefix}_text, '\"') = 0 AND instr({prefix}_text, '\\n') = 0 "
+        f"AND trim({prefix}_text) != '', false)"
+    )
+    single = P.positional_entries(f"split({prefix}_text, {P.sql_string(re.escape(delimiter))})")
     return [
-        f"{text} AS {prefix}_text",
-        f"{kind} AS {prefix}_kind",
-        f"{error} AS {prefix}_error",
-        f"CASE WHEN {prefix}_error IS NULL AND {side} IS NOT NULL THEN {texts} END AS {prefix}_texts",
-        f"{entries(f'{prefix}_texts')} AS {prefix}_records",
-        f"{entries(f'cast({alt_texts} as array<string>)')} AS {prefix}_alt",
+        [f"{text} AS {prefix}_text"],
+        [f"{kind} AS {prefix}_kind"],
+        [f"{error} AS {prefix}_error", f"{plain} AS {prefix}_plain"],
+        [f"CASE WHEN {prefix}_plain THEN array({prefix}_text) "
+         f"WHEN {prefix}_error IS NULL AND {side} IS NOT NULL THEN {texts} END AS {prefix}_texts"],
+        [f"CASE WHEN {prefix}_plain THEN array({single}) ELSE {entries(f'{prefix}_texts')} END AS {prefix}_records",
+         f"CASE WHEN {prefix}_plain THEN NULL ELSE {entries(f'cast({alt_texts} as array<string>)')} END "
+         f"AS {prefix}_alt"],
     ]
 
 
@@ -114,9 +128,8 @@ def capture_records(spark: SparkSession, files: list[str], config: DatasetConfig
     in_cols = _side_columns("in_side", "in", config.input, config.csv_delimiter)
     out_cols = _side_columns("out_side", "out", config.output, config.csv_delimiter)
     # Each side is decoded in stages so that every intermediate is computed once.
-    for stage in range(4):
-        parsed = barrier(parsed.selectExpr("*", in_cols[stage], out_cols[stage]))
-    parsed = barrier(parsed.selectExpr("*", *in_cols[4:], *out_cols[4:]))
+    for in_stage, out_stage in zip(in_cols, out_cols, strict=True):
+        parsed = barrier(parsed.selectExpr("*", *in_stage, *out_stage))
     # Use a side's one-key columnar reading when that makes both sides' record counts agree.
     for side, other in (("in", "out"), ("out", "in")):
         parsed = parsed.withColumn(
@@ -196,10 +209,9 @@ def barrier(frame: DataFrame) -> DataFrame:
     """
     from pyspark.sql import functions as F
 
-    columns = frame.columns
-    return frame.select(F.explode(F.array(F.struct(*columns))).alias("_stage")).select(
-        *[F.col("_stage").getField(c).alias(c) for c in columns]
-    )
+    # (`_stage.*` names the columns back in one expression: a Column object per column costs the
+    # driver a few JVM calls each, and there are dozens per stage)
+    return frame.select(F.explode(F.array(F.struct("*"))).alias("_stage")).selectExpr("_stage.*")
 
 
 def _signature(entries: str) -> str:

@@ -19,6 +19,7 @@ FLATTEN_DEPTH = 4
 MAX_LIST_COLUMNS = 100
 
 ENTRY_TYPE = "array<struct<key:string,value:string>>"
+_DEFAULT_NAMES = "array(" + ", ".join(f"'_c{i}'" for i in range(256)) + ")"
 
 
 def sql_string(value: str) -> str:
@@ -181,7 +182,9 @@ def name_fields(
     empty = f"cast(array() as {ENTRY_TYPE})"
 
     def named(side: str, other: str, names: list[str] | None, offset: str, is_output: bool) -> str:
-        default = f"concat('_c', cast(i + {offset} as string))"
+        # SageMaker's `_c{i}`, looked up in a literal list (no string built per value) while it is long enough
+        default = (f"coalesce(element_at({_DEFAULT_NAMES}, i + {offset} + 1), "
+                   f"concat('_c', cast(i + {offset} as string)))")
         positional = f"coalesce(element_at({sql_string_array(names)}, i + 1), {default})" if names else default
         key = "e.key"
         if is_output:

@@ -5,57 +5,64 @@ profiles every column, whatever the number of columns or keys (no per-column Spa
 wide plan above `spark.sql.codegen.maxFields`). Per column it computes counts, Deequ type
 counts, moments, a DataSketches KLL sketch (k=2048), an HLL sketch and a DataSketches
 frequent-items sketch (`approx_top_k`). The frequent-items counts are exact while a column has
-fewer distinct values than the sketch tracks, so for columns whose distinct count is at most
-120 (Deequ's low-cardinality histogram) they ARE the exact histogram, without the extra
-group-by pass Deequ makes. Only these per-column aggregates reach the driver.
+fewer distinct values than 3/4 of what the sketch tracks (sized for that, `tracked_items`), so
+for columns whose distinct count is at most 120 (Deequ's low-cardinality histogram) they ARE
+the exact histogram, without the extra group-by pass Deequ makes. Only these per-column
+aggregates reach the driver. The data-quality jobs fold this aggregation into the reading
+(`monitor_service.spark.onepass`); `profile_records` profiles an existing DataFrame of records.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import math
+from typing import TYPE_CHECKING, Any
 
 from monitor_service.core.kll import DEFAULT_K, from_datasketches
-from monitor_service.core.profile import CARDINALITY_THRESHOLD, ColumnProfile, DatasetProfile, NumericState
-from monitor_service.core.types import BOOLEAN_PATTERN, FRACTIONAL_PATTERN, INTEGRAL_PATTERN, determine_type
+from monitor_service.core.profile import (
+    CARDINALITY_THRESHOLD,
+    COMPARED_CARDINALITY_LIMIT,
+    ColumnProfile,
+    DatasetProfile,
+    NumericState,
+    histogram_items,
+)
+from monitor_service.core.types import BOOLEAN_PATTERN, determine_type
 from monitor_service.spark.payloads import sql_string
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
 
+# Deequ's three patterns in one test: the union of the Fractional and Integral patterns, then a
+# character test tells them apart (a match holds '.', 'e' or 'E' exactly when it is Fractional);
+# the Boolean pattern only runs on values that start like a boolean.
+_NUMERIC_PATTERN = r"^(-|\+)? ?\d+(\.\d+)?([Ee][-+]?\d+)?$"
 _TYPE_EXPR = (
     "CASE WHEN value IS NULL THEN NULL "
-    f"WHEN value RLIKE '{FRACTIONAL_PATTERN.replace(chr(92), chr(92) * 2)}' THEN 'Fractional' "
-    f"WHEN value RLIKE '{INTEGRAL_PATTERN.replace(chr(92), chr(92) * 2)}' THEN 'Integral' "
-    f"WHEN value RLIKE '{BOOLEAN_PATTERN}' THEN 'Boolean' ELSE 'String' END"
+    f"WHEN value RLIKE '{_NUMERIC_PATTERN.replace(chr(92), chr(92) * 2)}' THEN "
+    "CASE WHEN instr(value, '.') > 0 OR instr(value, 'e') > 0 OR instr(value, 'E') > 0 "
+    "THEN 'Fractional' ELSE 'Integral' END "
+    f"WHEN (value LIKE 't%' OR value LIKE 'f%') AND value RLIKE '{BOOLEAN_PATTERN}' THEN 'Boolean' "
+    "ELSE 'String' END"
 )
+TYPE_NAMES = ("Fractional", "Integral", "Boolean", "String")
 
 
 def long_values(records: DataFrame) -> DataFrame:
     """`(pos, name, value, vtype, num)` for every field of every record."""
-    return (
-        records.selectExpr("posexplode(fields) AS (pos, f)")
-        .selectExpr("pos", "f.name AS name", "f.value AS value")
-        .selectExpr(
-            "pos",
-            "name",
-            "value",
-            f"{_TYPE_EXPR} AS vtype",
-        )
-        .selectExpr(
-            "pos",
-            "name",
-            "value",
-            "vtype",
-            "CASE WHEN vtype IN ('Fractional', 'Integral') THEN cast(replace(value, ' ', '') AS double) END AS num",
-        )
-    )
+    return typed_values(records.selectExpr("posexplode(fields) AS (pos, f)")
+                        .selectExpr("pos", "f.name AS name", "f.value AS value"))
 
 
-# Analysis runs keep exact histograms up to this many values for columns that the baseline
-# compares by category, so categorical drift still works when a window has new values.
-COMPARED_CARDINALITY_LIMIT = 1000
-# Frequent-items sketch size: counts are exact below ~3/4 of this many distinct values.
-TRACKED_ITEMS = 4096
+def typed_values(values: DataFrame) -> DataFrame:
+    """`values` (with a `value` column) plus its Deequ type `vtype` and number `num`."""
+    return values.selectExpr("*", f"{_TYPE_EXPR} AS vtype").selectExpr(
+        "*", "CASE WHEN vtype IN ('Fractional', 'Integral') THEN cast(replace(value, ' ', '') AS double) END AS num")
+
+
+def tracked_items(limit: int) -> int:
+    """Frequent-items sketch size for a histogram limit: its counts are exact below 3/4 of it, so
+    the smallest power of two above 4/3 of the items kept (a smaller map is cheaper to update)."""
+    return 1 << math.ceil(math.log2(histogram_items(limit) * 4 / 3 + 1))
 
 
 def profile_records(
@@ -70,18 +77,31 @@ def profile_records(
     of values inside it is counted in the same pass for `categorical_values_check`.
     `categorical` names the columns the baseline compares by category (larger histogram limit).
     """
-    from pyspark.sql import functions as F
-
-    values = long_values(records)
     compared = categorical or set()
     limit = COMPARED_CARDINALITY_LIMIT if compared else CARDINALITY_THRESHOLD
+    rows = with_distinct(long_values(records).groupBy("name").agg(*profile_aggregates(limit, domains))).collect()
+    columns = [column_profile(r, item_count, histogram(r, COMPARED_CARDINALITY_LIMIT if r["name"] in compared
+                                                       else CARDINALITY_THRESHOLD), domains) for r in rows]
+    columns.sort(key=lambda c: (c.position, c.name))
+    return DatasetProfile(item_count=float(item_count), columns=columns)
+
+
+def with_distinct(aggregated: DataFrame) -> DataFrame:
+    """The HLL sketch's estimate beside it, as `distinct`."""
+    from pyspark.sql import functions as F
+
+    return aggregated.withColumn("distinct", F.expr("hll_sketch_estimate(hll)"))
+
+
+def profile_aggregates(limit: int, domains: dict[str, list[str]] | None) -> list[Any]:
+    """The aggregate columns of one column profile over `typed_values` rows (pos, name, value, vtype, num);
+    `with_distinct` adds the distinct count after the aggregation."""
+    from pyspark.sql import functions as F
+
     aggs = [
         F.min("pos").alias("pos"),
         F.count("value").alias("present"),
-        *[
-            F.sum(F.when(F.col("vtype") == t, 1).otherwise(0)).alias(t)
-            for t in ("Fractional", "Integral", "Boolean", "String")
-        ],
+        *[F.sum(F.when(F.col("vtype") == t, 1).otherwise(0)).alias(t) for t in TYPE_NAMES],
         F.count("num").alias("num_count"),
         F.sum("num").alias("num_sum"),
         F.min("num").alias("num_min"),
@@ -90,7 +110,7 @@ def profile_records(
         F.stddev_pop("num").alias("num_std"),
         F.expr(f"kll_sketch_agg_double(num, {DEFAULT_K})").alias("kll"),
         F.expr("hll_sketch_agg(value)").alias("hll"),
-        F.expr(f"approx_top_k(value, {_top_k(limit)}, {TRACKED_ITEMS})").alias("top"),
+        F.expr(f"approx_top_k(value, {histogram_items(limit)}, {tracked_items(limit)})").alias("top"),
     ]
     if domains:
         domain_map = (
@@ -106,32 +126,23 @@ def profile_records(
                 "domain_matches"
             )
         )
-    rows = values.groupBy("name").agg(*aggs).withColumn("distinct", F.expr("hll_sketch_estimate(hll)")).collect()
-    columns = [_column(r, item_count, _histogram(r, COMPARED_CARDINALITY_LIMIT if r["name"] in compared
-                                                  else CARDINALITY_THRESHOLD), domains) for r in rows]
-    columns.sort(key=lambda c: (c.position, c.name))
-    return DatasetProfile(item_count=float(item_count), columns=columns)
+    return aggs
 
 
-def _top_k(limit: int) -> int:
-    """Items to return: above the limit, so an HLL estimate a little under it still gets them all."""
-    return int(limit * 1.2) + 10
-
-
-def _histogram(row: object, limit: int) -> dict[str, float] | None:
+def histogram(row: Any, limit: int) -> dict[str, float] | None:
     """The exact value counts of a column with at most `limit` distinct values (HLL estimate)."""
-    distinct, top = row["distinct"], row["top"]  # type: ignore[index]
-    if distinct is None or distinct > limit or top is None or len(top) >= _top_k(limit):
+    distinct, top = row["distinct"], row["top"]
+    if distinct is None or distinct > limit or top is None or len(top) >= histogram_items(limit):
         return None
     return {t["item"]: float(t["count"]) for t in top if t["item"] is not None}
 
 
-def _column(
-    row: object, item_count: int, histogram: dict[str, float] | None, domains: dict[str, list[str]] | None
+def column_profile(
+    r: Any, item_count: int, histogram: dict[str, float] | None, domains: dict[str, list[str]] | None
 ) -> ColumnProfile:
-    r = row  # a pyspark Row
+    """A column's profile from its aggregates (a pyspark Row or a dict with the same keys)."""
     present = float(r["present"])
-    counts = {t: float(r[t] or 0) for t in ("Fractional", "Integral", "Boolean", "String")}
+    counts = {t: float(r[t] or 0) for t in TYPE_NAMES}
     counts["Unknown"] = float(item_count) - present
     inferred = determine_type(counts)
     numeric = None

@@ -2,38 +2,62 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from monitor_service.spark.capture import capture_records
 from monitor_service.spark.datasets import csv_records, jsonl_records, parquet_records, suffixes_for
 from monitor_service.spark.records import ReadResult, finalize_records
-from monitor_service.spark.sources import resolve_input
+from monitor_service.spark.sources import ResolvedInput, resolve_input
 from monitor_service.specs import InputSpec
 
 if TYPE_CHECKING:
-    from pyspark.sql import SparkSession
+    from pyspark.sql import DataFrame, SparkSession
+
+
+@dataclass
+class RawRecords:
+    """The parsed rows of an input before counting (`raw`), and what reading it needs to remember."""
+
+    raw: DataFrame
+    input_names: list[str] | None
+    described: str
+    resolved: ResolvedInput
+
+    def cleanup(self) -> None:
+        self.resolved.cleanup()
+
+
+def raw_records(spark: SparkSession, spec: InputSpec) -> RawRecords:
+    """Resolve the files of `spec` and parse them into rows (quarantine reasons of their own included)."""
+    resolved = resolve_input(spec.path, spec.window if spec.format == "capture" else None, suffixes_for(spec.format))
+    config = spec.dataset_config
+    input_names = None
+    try:
+        if spec.format == "capture":
+            raw = capture_records(spark, resolved.files, config)
+        elif spec.format == "csv":
+            raw, input_names = csv_records(spark, resolved.files, config)
+        elif spec.format == "jsonl":
+            raw = jsonl_records(spark, resolved.files, config)
+        else:
+            raw = parquet_records(spark, resolved.files)
+    except BaseException:
+        resolved.cleanup()
+        raise
+    described = spec.path
+    if resolved.pruned_by_window:
+        described += f" ({resolved.pruned_by_window} hour folders outside the window skipped)"
+    return RawRecords(raw, input_names, described, resolved)
 
 
 def read_input(spark: SparkSession, spec: InputSpec, quarantine_dir: str | None) -> ReadResult:
     """Read `spec` into good records; bad ones are counted by reason and sampled to `quarantine_dir`."""
-    resolved = resolve_input(spec.path, spec.window if spec.format == "capture" else None, suffixes_for(spec.format))
-    config = spec.dataset_config
-    input_names = None
-    if spec.format == "capture":
-        raw = capture_records(spark, resolved.files, config)
-    elif spec.format == "csv":
-        raw, input_names = csv_records(spark, resolved.files, config)
-    elif spec.format == "jsonl":
-        raw = jsonl_records(spark, resolved.files, config)
-    else:
-        raw = parquet_records(spark, resolved.files)
-    described = spec.path
-    if resolved.pruned_by_window:
-        described += f" ({resolved.pruned_by_window} hour folders outside the window skipped)"
+    source = raw_records(spark, spec)
     try:
-        result = finalize_records(raw, spec, quarantine_dir, described, input_names=input_names)
+        result = finalize_records(source.raw, spec, quarantine_dir, source.described, input_names=source.input_names)
     except BaseException:
-        resolved.cleanup()
+        source.cleanup()
         raise
-    result.staging_dir = resolved.staging_dir
+    result.staging_dir = source.resolved.staging_dir
     return result

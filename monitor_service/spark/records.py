@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from monitor_service import io
-from monitor_service.core.quarantine import DUPLICATE_KEY
+from monitor_service.core.quarantine import DUPLICATE_KEY, MAX_SAMPLE_CHARS, CountRow, decide
 from monitor_service.errors import EmptyInputError
 from monitor_service.specs import InputSpec
 
@@ -22,7 +22,6 @@ if TYPE_CHECKING:
     from pyspark.sql import DataFrame
 
 RECORD_COLUMNS = ("event_id", "inference_id", "inference_time", "record_index", "source_file", "fields")
-MAX_SAMPLE_CHARS = 65_536
 
 
 @dataclass
@@ -55,28 +54,9 @@ class ReadResult:
             shutil.rmtree(self.staging_dir, ignore_errors=True)
 
 
-def _expected_count(summary: list[Any], column: str, names: list[str] | None) -> int | None:
-    """Field count a positional side must have: the configured names, else the most common count."""
-    if names:
-        return len(names)
-    counts: Counter[int] = Counter()
-    for row in summary:
-        value = row[column]
-        if row["error"] is None and row["window_state"] != "out" and value is not None and value >= 0:
-            counts[value] += row["count"]
-    return counts.most_common(1)[0][0] if counts else None
-
-
-def finalize_records(
-    raw: DataFrame,
-    spec: InputSpec,
-    quarantine_dir: str | None,
-    described: str,
-    output_names: list[str] | None = None,
-    input_names: list[str] | None = None,
-) -> ReadResult:
-    """Count, quarantine and window-filter `raw`; raise EmptyInputError when nothing is left."""
-    from pyspark import StorageLevel
+def checked_rows(raw: DataFrame, spec: InputSpec) -> DataFrame:
+    """`raw` with `duplicate_key` decided, fields beyond `max_columns` dropped (`dropped_fields`),
+    `inference_time` and `window_state` (in / out / invalid, n/a for a line's own error)."""
     from pyspark.sql import functions as F
 
     window = spec.window
@@ -105,7 +85,46 @@ def finalize_records(
             .otherwise(F.lit("out"))
         )
     raw = _checked_fields(raw, spec.dataset_config.max_columns)
-    rows = raw.withColumn("inference_time", time).withColumn("window_state", state)
+    return raw.withColumn("inference_time", time).withColumn("window_state", state)
+
+
+def reason_column(expected_in: int | None, expected_out: int | None) -> Any:
+    """A row's quarantine reason once the expected field counts are known (null outside the window)."""
+    from pyspark.sql import functions as F
+
+    reason = F.coalesce(
+        F.col("error"),
+        F.when(F.col("window_state") == "invalid", F.lit("invalid_inference_time")),
+        _count_mismatch("in_count", expected_in),
+        _count_mismatch("out_count", expected_out),
+    )
+    return F.when(F.col("window_state") != "out", reason)
+
+
+def write_quarantine(rows: DataFrame, quarantine_dir: str | None, quarantined: dict[str, int], spec: InputSpec,
+                     expected_in: int | None, expected_out: int | None) -> list[str]:
+    """The counts and samples files (rows need `reason`), or remove an earlier run's when nothing was quarantined."""
+    if quarantined and quarantine_dir:
+        return _write_quarantine(rows, quarantine_dir, quarantined, spec, expected_in, expected_out)
+    if quarantine_dir:  # a re-run into the same folder must not leave an earlier run's samples
+        for name in ("counts.json", "samples.jsonl"):
+            io.remove(io.join(quarantine_dir, name))
+    return []
+
+
+def finalize_records(
+    raw: DataFrame,
+    spec: InputSpec,
+    quarantine_dir: str | None,
+    described: str,
+    output_names: list[str] | None = None,
+    input_names: list[str] | None = None,
+) -> ReadResult:
+    """Count, quarantine and window-filter `raw`; raise EmptyInputError when nothing is left."""
+    from pyspark import StorageLevel
+    from pyspark.sql import functions as F
+
+    rows = checked_rows(raw, spec)
     # Kept on local disk, not on the heap: the later passes (counts, quarantine sample, profile,
     # histograms) re-read parsed rows instead of re-parsing JSON, and memory stays bounded by
     # the partition size whatever the input size (MEMORY_AND_DISK filled a 2 GB heap on 1 GB).
@@ -115,47 +134,14 @@ def finalize_records(
         F.sum(F.when(F.col("dropped_fields") > 0, 1).otherwise(0)).alias("truncated")).collect()]
     in_names = input_names if input_names is not None else spec.dataset_config.input.names
     out_names = output_names if output_names is not None else spec.dataset_config.output.names
-    expected_in = _expected_count(summary, "in_count", in_names)
-    expected_out = _expected_count(summary, "out_count", out_names)
+    decision = decide([CountRow(r["error"], r["in_count"], r["out_count"], r["window_state"], r["count"],
+                                r["dropped"] or 0, r["truncated"] or 0) for r in summary], in_names, out_names)
+    expected_in, expected_out = decision.expected_in, decision.expected_out
+    quarantined, valid, outside, total = decision.quarantined, decision.valid, decision.outside, decision.total
+    dropped, truncated = decision.fields_dropped, decision.records_truncated
 
-    def reason_of(row: dict[str, Any]) -> str | None:
-        if row["error"] is not None:
-            return str(row["error"])
-        if row["window_state"] == "invalid":
-            return "invalid_inference_time"
-        for side, expected in (("in_count", expected_in), ("out_count", expected_out)):
-            value = row[side]
-            if expected is not None and value is not None and value >= 0 and value != expected:
-                return "field_count_mismatch"
-        return None
-
-    quarantined: Counter[str] = Counter()
-    valid = outside = total = dropped = truncated = 0
-    for row in summary:
-        total += row["count"]
-        reason = reason_of(row)
-        if row["window_state"] == "out":
-            outside += row["count"]
-        elif reason:
-            quarantined[reason] += row["count"]
-        else:
-            valid += row["count"]
-            dropped += row["dropped"] or 0
-            truncated += row["truncated"] or 0
-
-    reason_col = F.coalesce(
-        F.col("error"),
-        F.when(F.col("window_state") == "invalid", F.lit("invalid_inference_time")),
-        _count_mismatch("in_count", expected_in),
-        _count_mismatch("out_count", expected_out),
-    )
-    rows = rows.withColumn("reason", F.when(F.col("window_state") != "out", reason_col))
-    files: list[str] = []
-    if quarantined and quarantine_dir:
-        files = _write_quarantine(rows, quarantine_dir, dict(quarantined), spec, expected_in, expected_out)
-    elif quarantine_dir:  # a re-run into the same folder must not leave an earlier run's samples
-        for name in ("counts.json", "samples.jsonl"):
-            io.remove(io.join(quarantine_dir, name))
+    rows = rows.withColumn("reason", reason_column(expected_in, expected_out))
+    files = write_quarantine(rows, quarantine_dir, quarantined, spec, expected_in, expected_out)
     good = rows.where(F.col("reason").isNull() & (F.col("window_state") == "in")).select(*RECORD_COLUMNS)
     result = ReadResult(
         df=good,
@@ -268,11 +254,7 @@ def _write_quarantine(
 
 
 def _empty_reason(described: str, spec: InputSpec, result: ReadResult) -> str:
-    window = f" in window {spec.window.label()}" if spec.window else ""
-    parts = [f"{result.records_read} records read"]
-    if result.outside_window:
-        parts.append(f"{result.outside_window} outside the window")
-    if result.quarantined:
-        reasons = ", ".join(f"{k}={v}" for k, v in sorted(result.quarantined.items()))
-        parts.append(f"{result.quarantined_total} quarantined ({reasons})")
-    return f"no valid records{window} under {described}: " + "; ".join(parts)
+    from monitor_service.runner.common import ReadCounts
+
+    counts = ReadCounts(result.records_read, result.records_valid, result.outside_window, dict(result.quarantined))
+    return counts.empty_reason(described, spec)

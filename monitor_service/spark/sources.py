@@ -16,6 +16,7 @@ import tempfile
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from monitor_service.errors import InputError
 from monitor_service.specs import Window
@@ -82,8 +83,25 @@ def missing_input(path: str) -> str | None:
     return None if found else f"input path does not exist: {path}"
 
 
-def resolve_input(path: str, window: Window | None = None, suffixes: tuple[str, ...] | None = None) -> ResolvedInput:
-    """List the data files behind `path`; raise InputError naming the path when there are none."""
+@dataclass
+class ListedInput:
+    """The data files behind an input path on their own file system (nothing copied)."""
+
+    fs: Any
+    files: list[str]
+    pruned_by_window: int
+
+    @property
+    def protocol(self) -> str:
+        return self.fs.protocol if isinstance(self.fs.protocol, str) else self.fs.protocol[0]
+
+    @property
+    def is_local(self) -> bool:
+        return self.protocol in ("file", "local")
+
+
+def list_input(path: str, window: Window | None = None, suffixes: tuple[str, ...] | None = None) -> ListedInput:
+    """List the data files behind `path` (pruned to the window's hour folders); InputError if none."""
     import fsspec
 
     try:
@@ -114,9 +132,15 @@ def resolve_input(path: str, window: Window | None = None, suffixes: tuple[str, 
         kept = [p for p in files if _may_overlap(p, window)]
         pruned = len(files) - len(kept)
         files = kept
-    protocol = fs.protocol if isinstance(fs.protocol, str) else fs.protocol[0]
+    return ListedInput(fs=fs, files=files, pruned_by_window=pruned)
+
+
+def resolve_input(path: str, window: Window | None = None, suffixes: tuple[str, ...] | None = None) -> ResolvedInput:
+    """List the data files behind `path`; raise InputError naming the path when there are none."""
+    listed = list_input(path, window, suffixes)
+    fs, files, pruned = listed.fs, listed.files, listed.pruned_by_window
     resolved = ResolvedInput(files=[], described=path, pruned_by_window=pruned)
-    if protocol in ("file", "local"):
+    if listed.is_local:
         resolved.files = files
     elif path.startswith(_SPARK_NATIVE_SCHEMES):
         scheme = path.split("://", 1)[0]

@@ -307,6 +307,14 @@ def test_categorical_range_rule_boundary_and_order() -> None:
     assert suggest_constraints(dataset(string_column("c", counts))).features[0].string_constraints is None
 
 
+def test_domains_with_equal_counts_are_ordered_by_value() -> None:
+    """Two engines meet the values in different orders; the constraints they suggest are the same."""
+    for counts in ({"c": 7, "b": 7, "a": 6}, {"b": 7, "a": 6, "c": 7}):
+        suggested = suggest_constraints(dataset(string_column("s", counts))).features[0]
+        assert suggested.string_constraints is not None
+        assert suggested.string_constraints.domains == ["b", "c", "a"]
+
+
 # ---------------------------------------------------------------- edits
 @pytest.fixture
 def base() -> Constraints:

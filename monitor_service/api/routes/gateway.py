@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from monitor_service.api.deps import ReadAccess, ResourcesDep, SessionDep, require_admin
 from monitor_service.gateway.config import parse_config
+from monitor_service.security.text import JsonDocument, RequestModel
 from monitor_service.service import gateway as service
 from monitor_service.store.gateway_models import GatewayConfigVersion, GatewayVariantState, GatewayWeightChange
 from monitor_service.store.models import ApiKey
@@ -58,7 +59,7 @@ class EndpointOut(BaseModel):
     ProductionVariants: list[VariantOut]
 
 
-class DesiredWeightAndCapacity(BaseModel):
+class DesiredWeightAndCapacity(RequestModel):
     model_config = ConfigDict(extra="forbid")
 
     VariantName: str = Field(min_length=1, max_length=63)
@@ -66,7 +67,7 @@ class DesiredWeightAndCapacity(BaseModel):
     DesiredInstanceCount: int | None = Field(default=None, ge=1)
 
 
-class WeightsUpdate(BaseModel):
+class WeightsUpdate(RequestModel):
     """SageMaker's UpdateEndpointWeightsAndCapacities request (the endpoint is in the path)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -117,7 +118,7 @@ def get_config(session: SessionDep) -> ConfigOut:
 
 @router.put("/config", summary="Store a new configuration (UpdateEndpoint)", description=CONFIG_DESCRIPTION)
 def put_config(session: SessionDep, resources: ResourcesDep, key: AdminKey,
-               document: Annotated[dict[str, Any], Body(description="The configuration document")],
+               document: Annotated[JsonDocument, Body(description="The configuration document")],
                retain_variant_properties: bool = False,
                comment: Annotated[str | None, Query(max_length=500)] = None) -> ConfigOut:
     config = parse_config(document, "gateway config")

@@ -22,33 +22,32 @@ from monitor_service.core.statistics import read_statistics, write_statistics
 from monitor_service.core.types import InferredType
 from monitor_service.core.violations import write_violations
 from monitor_service.monitors.data_quality import report
+from monitor_service.monitors.data_quality.profiling import job_engine, profile_input, start_engine
 from monitor_service.monitors.data_quality.requests import AnalyzeRequest
-from monitor_service.runner.common import JobClock, Progress, job_outcome, new_summary, no_progress, read_records
+from monitor_service.runner.common import JobClock, Progress, job_outcome, new_summary, no_progress
 from monitor_service.runner.summary import RunSummary
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
 
-def run_analysis(spark: SparkSession, request: AnalyzeRequest, progress: Progress = no_progress) -> RunSummary:
-    """Analyze one window; the summary's status says whether constraints were violated."""
-    from monitor_service.spark.profiler import profile_records
+def run_analysis(spark: SparkSession | None, request: AnalyzeRequest,
+                 progress: Progress = no_progress) -> RunSummary:
+    """Analyze one window; the summary's status says whether constraints were violated.
 
+    Runs on `request.engine` (Spark when it is None and a session is given, else DuckDB).
+    """
     clock = JobClock()
     out = request.output_dir
     summary = new_summary("analyze", request.input, out)
     with job_outcome(summary, clock):
+        engine = summary.engine = job_engine(request.engine, spark)
+        summary.startup_seconds = start_engine(engine)
         baseline = read_statistics(request.baseline_statistics).profile
         constraints = read_constraints(request.baseline_constraints)
         clock.engine_started = time.perf_counter()
-        read = read_records(spark, request.input, out, summary, progress)
-        try:
-            progress("profiling the window")
-            window = profile_records(
-                read.df, read.records_valid, domains=_domains(constraints), categorical=_categorical(baseline)
-            )
-        finally:
-            read.release()
+        window = profile_input(engine, spark, request.input, out, summary, progress,
+                               domains=_domains(constraints), categorical=_categorical(baseline))
         progress("checking constraints")
         finish_analysis(request, baseline, window, constraints, summary)
     return summary

@@ -9,29 +9,29 @@ from monitor_service import io
 from monitor_service.core.constraints import suggest_constraints, write_constraints
 from monitor_service.core.statistics import write_statistics
 from monitor_service.monitors.data_quality import report
+from monitor_service.monitors.data_quality.profiling import job_engine, profile_input, start_engine
 from monitor_service.monitors.data_quality.requests import BaselineRequest
-from monitor_service.runner.common import JobClock, Progress, job_outcome, new_summary, no_progress, read_records
+from monitor_service.runner.common import JobClock, Progress, job_outcome, new_summary, no_progress
 from monitor_service.runner.summary import RunSummary
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
 
-def run_baseline(spark: SparkSession, request: BaselineRequest, progress: Progress = no_progress) -> RunSummary:
-    """Write `statistics.json`, `constraints.json` and `summary.json` into `request.output_dir`."""
-    from monitor_service.spark.profiler import profile_records
+def run_baseline(spark: SparkSession | None, request: BaselineRequest,
+                 progress: Progress = no_progress) -> RunSummary:
+    """Write `statistics.json`, `constraints.json` and `summary.json` into `request.output_dir`.
 
+    Runs on `request.engine` (Spark when it is None and a session is given, else DuckDB).
+    """
     clock = JobClock()
     out = request.output_dir
     summary = new_summary("baseline", request.input, out)
     with job_outcome(summary, clock):
+        engine = summary.engine = job_engine(request.engine, spark)
+        summary.startup_seconds = start_engine(engine)
         clock.engine_started = time.perf_counter()
-        read = read_records(spark, request.input, out, summary, progress)
-        try:
-            progress("profiling columns")
-            profile = profile_records(read.df, read.records_valid)
-        finally:
-            read.release()
+        profile = profile_input(engine, spark, request.input, out, summary, progress)
         summary.features = len(profile.columns)
         progress("suggesting constraints")
         constraints = suggest_constraints(profile)

@@ -21,7 +21,7 @@ from monitor_service.monitors.base import (
 from monitor_service.monitors.data_quality import dashboard
 from monitor_service.monitors.data_quality.constraints_patch import ConstraintsPatch, apply_patch
 from monitor_service.monitors.data_quality.documents import validate_constraints, validate_statistics
-from monitor_service.monitors.data_quality.requests import AnalyzeRequest, BaselineRequest
+from monitor_service.monitors.data_quality.requests import AnalyzeRequest, BaselineRequest, DataQualitySettings
 from monitor_service.monitors.panels import DashboardContext, FormField, FormValues, Panel
 from monitor_service.runner.common import Progress, no_progress
 from monitor_service.runner.summary import RunSummary
@@ -40,6 +40,10 @@ FEATURE_GAUGES = {
 class DataQualityMonitor(MonitorPlugin):
     monitor_type = "DataQuality"
     title = "data quality"
+    settings_field = "data_quality"
+    settings_model = DataQualitySettings
+    settings_required = False
+    engines = ("spark", "duckdb")
     analyze_model = AnalyzeRequest
     baseline_model = BaselineRequest
     documents = (
@@ -69,10 +73,11 @@ class DataQualityMonitor(MonitorPlugin):
 
     def analyze_request(self, job: WindowJob) -> AnalyzeRequest:
         return AnalyzeRequest(input=job.input, baseline_statistics=job.documents["statistics"],
-                              baseline_constraints=job.documents["constraints"], output_dir=job.output_dir)
+                              baseline_constraints=job.documents["constraints"], output_dir=job.output_dir,
+                              engine=_settings(job.settings).engine)
 
     def baseline_request(self, job: BaselineJobSpec) -> BaselineRequest:
-        return BaselineRequest(input=job.input, output_dir=job.output_dir)
+        return BaselineRequest(input=job.input, output_dir=job.output_dir, engine=_settings(job.settings).engine)
 
     def run_analysis(self, spark: Any, request: Any, progress: Progress = no_progress) -> RunSummary:
         from monitor_service.monitors.data_quality.analysis_job import run_analysis
@@ -88,14 +93,15 @@ class DataQualityMonitor(MonitorPlugin):
         return (CliArgument(("--baseline-statistics",), {"metavar": "FILE", "help": "baseline statistics.json"}),)
 
     def cli_request(self, command: Command, args: argparse.Namespace, spec: InputSpec) -> BaseModel:
+        engine = getattr(args, "engine", None)
         if command == "baseline":
-            return BaselineRequest(input=spec, output_dir=args.output)
+            return BaselineRequest(input=spec, output_dir=args.output, engine=engine)
         missing = [f"--{n}" for n in ("baseline-statistics", "baseline-constraints")
                    if getattr(args, n.replace("-", "_"), None) is None]
         if missing:
             raise ConfigError(f"analyze needs {' and '.join(missing)}", hint="pass the baseline's files")
         return AnalyzeRequest(input=spec, baseline_statistics=args.baseline_statistics,
-                              baseline_constraints=args.baseline_constraints, output_dir=args.output)
+                              baseline_constraints=args.baseline_constraints, output_dir=args.output, engine=engine)
 
     def dashboard_subjects(self, context: DashboardContext) -> list[str]:
         return dashboard.subjects(context)
@@ -120,6 +126,10 @@ class DataQualityMonitor(MonitorPlugin):
                 if value is not None:
                     gauge.add_metric([row.schedule, row.group], float(value))
         return list(gauges.values())
+
+
+def _settings(settings: dict[str, Any] | None) -> DataQualitySettings:
+    return DataQualitySettings.model_validate(settings or {})
 
 
 PLUGIN = DataQualityMonitor()

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
 
 from monitor_service.specs import InputSpec
+
+Engine = Literal["spark", "duckdb"]
+ENGINE_HELP = ("spark (the default: local or any cluster) or duckdb (one machine, no JVM); "
+               "none: the service's MONITOR_ENGINE")
 
 
 class BaselineRequest(BaseModel):
@@ -14,6 +20,7 @@ class BaselineRequest(BaseModel):
 
     input: InputSpec
     output_dir: str
+    engine: Engine | None = Field(default=None, description=ENGINE_HELP)
 
 
 class AnalyzeRequest(BaseModel):
@@ -25,3 +32,12 @@ class AnalyzeRequest(BaseModel):
     baseline_statistics: str
     baseline_constraints: str
     output_dir: str
+    engine: Engine | None = Field(default=None, description=ENGINE_HELP)
+
+
+class DataQualitySettings(BaseModel):
+    """Optional settings of a DataQuality schedule or baseline job."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    engine: Engine | None = Field(default=None, description=ENGINE_HELP)

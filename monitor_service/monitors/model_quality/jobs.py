@@ -135,6 +135,7 @@ def run_model_quality_analysis(
 def _new_summary(job: str, spec: InputSpec, out: str) -> RunSummary:
     summary = new_summary(job, spec, out)
     summary.monitor_type = "ModelQuality"
+    summary.engine = "spark"
     return summary
 
 
