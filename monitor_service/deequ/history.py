@@ -13,13 +13,18 @@ JSON shape: `{"features": {"age": {"mean": [{"time": "2026-11-01T10:00:00Z", "va
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError
 
+from monitor_service import io
 from monitor_service.core.json_fields import describe_validation_error
+from monitor_service.deequ.checks import DeequChecks
 from monitor_service.errors import FormatError
+
+StoredHistory = Callable[[Sequence[str]], Mapping[str, Sequence[tuple[datetime, Mapping[str, float | None]]]]]
 
 
 def _utc(value: datetime) -> datetime:
@@ -64,3 +69,21 @@ class MetricHistory(BaseModel):
             else:
                 by_time.pop(point.time, None)
         return [by_time[t] for t in sorted(by_time)]
+
+
+def window_history(constraints_path: str, stored: StoredHistory | None) -> MetricHistory | None:
+    """The history a scheduled window's anomaly checks need, from the service's stored per-window
+    metrics (`stored`, see WindowJob.metric_history); None when the constraints have no anomaly check."""
+    document = io.read_json(constraints_path, "baseline constraints")
+    block = DeequChecks.from_json(document.get("deequ_checks") if isinstance(document, dict) else None,
+                                  constraints_path)
+    if not block.anomaly_checks or stored is None:
+        return None
+    wanted: dict[str, set[str]] = {}
+    for check in block.anomaly_checks:
+        wanted.setdefault(check.column, set()).add(check.metric)
+    rows = stored(sorted(wanted))
+    return MetricHistory(features={
+        feature: {metric: [MetricPoint(time=end, value=values.get(metric)) for end, values in rows.get(feature, [])]
+                  for metric in sorted(metrics)}
+        for feature, metrics in wanted.items()})
