@@ -31,7 +31,7 @@ from pydantic import (
     model_validator,
 )
 
-from monitor_service.core.json_fields import Number
+from monitor_service.core.json_fields import Number, validated
 from monitor_service.errors import FormatError
 
 Severity = Literal["warning", "error"]  # Deequ CheckLevel.Warning / CheckLevel.Error
@@ -380,13 +380,8 @@ class DeequChecks:
         """Validate the `deequ_checks` value (a list; None = no block) or raise FormatError with the reason."""
         if data is None:
             return cls((), ())
-        try:
-            entries = _BLOCK.validate_python(data)
-        except ValidationError as exc:
-            raise FormatError(
-                f"{source}: invalid {_describe(exc, data)}",
-                hint="see docs/deequ.md for the checks, their arguments and assertion forms",
-            ) from None
+        entries = validated(_BLOCK.validate_python, data, lambda exc: f"{source}: invalid {_describe(exc, data)}",
+                            hint="see docs/deequ.md for the checks, their arguments and assertion forms")
         labels = [e.label() for e in entries]
         repeated = sorted({label for label in labels if labels.count(label) > 1})
         if repeated:

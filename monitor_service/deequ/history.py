@@ -17,12 +17,11 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict
 
 from monitor_service import io
-from monitor_service.core.json_fields import describe_validation_error
+from monitor_service.core.json_fields import describe_validation_error, validated
 from monitor_service.deequ.checks import DeequChecks
-from monitor_service.errors import FormatError
 
 StoredHistory = Callable[[Sequence[str]], Mapping[str, Sequence[tuple[datetime, Mapping[str, float | None]]]]]
 
@@ -51,13 +50,9 @@ class MetricHistory(BaseModel):
 
     @classmethod
     def from_json(cls, data: Any, source: str = "metric history") -> MetricHistory:
-        try:
-            return cls.model_validate(data)
-        except ValidationError as exc:
-            raise FormatError(
-                f"{source} is not a valid metric history: {describe_validation_error(exc, data)}",
-                hint='expected {"features": {FEATURE: {METRIC: [{"time": ..., "value": ...}]}}}',
-            ) from None
+        return validated(cls.model_validate, data,
+                         lambda exc: f"{source} is not a valid metric history: {describe_validation_error(exc, data)}",
+                         hint='expected {"features": {FEATURE: {METRIC: [{"time": ..., "value": ...}]}}}')
 
     def series(self, feature: str, metric: str) -> list[float]:
         """The usable values in time order: missing and non-finite values dropped, one value per time

@@ -24,17 +24,12 @@ from monitor_service.core.statistics import read_statistics
 from monitor_service.monitors.data_quality.baseline_job import run_baseline
 from monitor_service.monitors.data_quality.requests import BaselineRequest
 from monitor_service.specs import DatasetConfig, InputSpec
+from tests.engines.test_engine_parity import FIXTURES as PARITY_FIXTURES
 
 pytestmark = [pytest.mark.spark, pytest.mark.deequ]
 
-FIXTURES = {
-    "capture_endpoint_csv_xgb_churn.jsonl": "capture",
-    "capture_endpoint_csv_with_inferencetime_placeholder_sdk_test.jsonl": "capture",
-    "capture_endpoint_json_sdk_test.jsonl": "capture",
-    "capture_endpoint_jsonlines_multirecord_adult.jsonl": "capture",
-    "capture_endpoint_json_in_base64_out_with_inference_id_issue2629.jsonl": "capture",
-    "batch_transform_output_with_inference_id.jsonl": "jsonl",
-}
+# The engine-parity fixtures with records to profile (the ground-truth file is all quarantined).
+FIXTURES = {name: kind for name, kind in PARITY_FIXTURES.items() if not name.startswith("ground_truth")}
 RANK_TOLERANCE = 0.01  # KLL with k=2048: a normalized rank error well under 1 % for both sketches
 EXACT_DISTINCT = 100
 
