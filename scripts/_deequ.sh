@@ -23,3 +23,10 @@ ensure_deequ_runtime() {
       -DoutputDirectory="$PWD/$home/jars"
   fi
 }
+
+# Run alone (`bash scripts/_deequ.sh`): install the runtime into an existing .venv.
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+  set -euo pipefail
+  cd "$(dirname "$0")/.."
+  ensure_deequ_runtime
+fi
