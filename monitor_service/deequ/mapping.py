@@ -104,7 +104,7 @@ def check_violations(checks: tuple[DeequCheck, ...], results: list[dict[str, Any
         text = f"{check.severity}: {check.label()} failed: {messages or 'constraint not met'}"
         if check.description:
             text += f" ({check.description})"
-        out.append(Violation(feature_name=", ".join(check.target_columns()) or check.expression or "",
+        out.append(Violation(feature_name=", ".join(check.target_columns()) or check.name or check.expression or "",
                              constraint_check_type=CHECK_TYPE, description=text))
     return out
 
