@@ -47,9 +47,9 @@ def has_deequ(spark: Any) -> bool:
     """Whether the session's JVM can load Deequ's classes (nothing is downloaded to find out)."""
     try:
         spark._jvm.java.lang.Class.forName("com.amazon.deequ.profiles.ColumnProfilerRunner",
-                                           False, spark._jvm.Thread.currentThread().getContextClassLoader())
+                                           False, spark._jvm.java.lang.Thread.currentThread().getContextClassLoader())
         spark._jvm.java.lang.Class.forName("com.amazon.deequ.checks.Check",
-                                           False, spark._jvm.Thread.currentThread().getContextClassLoader())
+                                           False, spark._jvm.java.lang.Thread.currentThread().getContextClassLoader())
     except Exception:  # py4j reports a missing or unloadable class as a Py4JJavaError
         return False
     return True

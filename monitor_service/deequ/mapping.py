@@ -81,7 +81,7 @@ def constraints_from_deequ(profile: DatasetProfile, suggestions: list[dict[str, 
             if s["code"].startswith(".isComplete("):
                 completeness = 1.0
             elif (match := _COMPLETENESS.search(s["code"])) is not None:
-                completeness = float(match.group(1))
+                completeness = max(0.0, float(match.group(1)))  # Deequ's bound goes below 0 on tiny samples
         numeric = column.inferred_type.is_numeric and column.num_present > 0
         non_negative = any(s["code"].startswith(".isNonNegative(") for s in made)
         categorical = any(s["code"].startswith(".isContainedIn(") and "_ >=" not in s["code"] for s in made)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import math
+from decimal import ROUND_DOWN, Decimal
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +32,7 @@ pytestmark = [pytest.mark.spark, pytest.mark.deequ]
 # The engine-parity fixtures with records to profile (the ground-truth file is all quarantined).
 FIXTURES = {name: kind for name, kind in PARITY_FIXTURES.items() if not name.startswith("ground_truth")}
 RANK_TOLERANCE = 0.01  # KLL with k=2048: a normalized rank error well under 1 % for both sketches
-EXACT_DISTINCT = 100
+DISTINCT_TOLERANCE = 0.1  # two standard errors of Deequ's approximate distinct count
 
 
 def _baselines(spark: Any, spec: InputSpec, root: Path) -> dict[str, Path]:
@@ -49,9 +50,9 @@ def _baselines(spark: Any, spec: InputSpec, root: Path) -> dict[str, Path]:
 
 
 def _retain_completeness(p: float, n: float) -> float:
-    """Deequ's RetainCompletenessRule: the lower end of the 95 % interval of p, rounded down to 2 places."""
-    bound = p - 1.96 * math.sqrt(p * (1 - p) / n)
-    return math.floor(bound * 100) / 100
+    """Deequ's RetainCompletenessRule: the lower end of the 95 % interval of p, rounded toward 0 to 2 places."""
+    bound = Decimal(p - 1.96 * math.sqrt(p * (1 - p) / n)).quantize(Decimal("0.01"), rounding=ROUND_DOWN)
+    return max(0.0, float(bound))  # below 0 on tiny samples: written as 0 (a completeness is >= 0)
 
 
 def assert_agree(folders: dict[str, Path]) -> None:
@@ -71,10 +72,8 @@ def _same_column(n: ColumnProfile, d: ColumnProfile) -> None:
     assert d.type_counts == n.type_counts, where
     assert d.histogram == n.histogram, where
     assert n.distinct_count is not None and d.distinct_count is not None
-    if n.distinct_count <= EXACT_DISTINCT:
-        assert d.distinct_count == n.distinct_count, where
-    else:
-        assert d.distinct_count == pytest.approx(n.distinct_count, rel=0.05), where
+    # Deequ's HLL++ (512 registers) vs DataSketches HLL: both near-exact for few values, ~5 % rsd above
+    assert d.distinct_count == pytest.approx(n.distinct_count, rel=DISTINCT_TOLERANCE, abs=1), where
     assert (d.numeric is None) == (n.numeric is None), where
     if n.numeric is None or d.numeric is None:
         return
