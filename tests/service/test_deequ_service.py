@@ -54,6 +54,8 @@ def test_service_runs_deequ_checks(spark: Any, deequ_runtime: None, settings: Se
         job = client.post("/api/v1/baseline-jobs", headers=admin, json={
             "name": "churn", "input": source, "data_quality": {"engine": "deequ"}}).json()
         assert scheduler.tick()[job["execution_id"]] == "Completed"
+        baseline_features = client.get(f"/api/v1/baselines/{job['id']}/constraints", headers=admin).json()["features"]
+        assert len(baseline_features) == 70  # profiled by Deequ: the churn capture's 69 inputs and 1 output
         bad = client.patch(f"/api/v1/baselines/{job['id']}/constraints", headers=admin,
                            json={"deequ_checks": [{"check": "isUniqe", "column": "_c1"}]})
         assert bad.status_code == 422 and "unknown Deequ check 'isUniqe'" in bad.text
@@ -64,7 +66,7 @@ def test_service_runs_deequ_checks(spark: Any, deequ_runtime: None, settings: Se
                               json={"deequ_checks": CHECKS})
         assert edited.status_code == 200, edited.text
         stored = client.get(f"/api/v1/baselines/{job['id']}/constraints", headers=admin).json()
-        assert stored["deequ_checks"][0] == {"check": "isUnique", "column": "_c1", "severity": "warning"}
+        assert stored["deequ_checks"] == CHECKS and stored["features"] == baseline_features
         schedule = client.post("/api/v1/schedules", headers=admin, json={
             "name": "churn", "input": source, "baseline_id": job["id"], "schedule_expression": "rate(1 day)"}).json()
         clock.set(clock.current.replace(year=2100))
