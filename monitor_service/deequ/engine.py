@@ -144,7 +144,8 @@ def _anomalies(deequ: Any, block: DeequChecks, window: DatasetProfile, history: 
     if not asked:
         return []
     progress(f"running {len(asked)} Deequ anomaly checks over the metric history")
-    items = [{"series": [*series, current], "strategy": check.strategy.model_dump(mode="json", exclude_none=True)}
+    # None factors and bounds are kept: Deequ reads a missing one as "no bound on that side"
+    items = [{"series": [*series, current], "strategy": check.strategy.model_dump(mode="json")}
              for check, current, series in asked]
     found = deequ.run("detect", None, items=items)
     return [v for (check, current, series), anomalies in zip(asked, found, strict=True)

@@ -55,11 +55,15 @@ def test_strategies_flag_the_newest_value(spark: Any, deequ_runtime: None) -> No
 
 
 def test_anomaly_checks_become_violations(spark: Any, deequ_runtime: None) -> None:
-    """The window's metric is judged against the history; no history, no judgement."""
+    """The window's metric is judged against the history; no history, no judgement; a missing
+    deviation factor is no bound on that side."""
     block = DeequChecks.from_json([
         {"check": "anomaly", "column": "x", "metric": "mean", "strategy": {"strategy": "BatchNormalStrategy"},
          "severity": "error"},
         {"check": "anomaly", "column": "y", "metric": "mean", "strategy": {"strategy": "BatchNormalStrategy"}},
+        # no upper bound: a rise is never an anomaly for this one
+        {"check": "anomaly", "column": "x", "metric": "mean",
+         "strategy": {"strategy": "OnlineNormalStrategy", "upperDeviationFactor": None}},
     ])
     assert all(isinstance(a, AnomalyCheck) for a in block.anomaly_checks)
     window = DatasetProfile(item_count=10, columns=[
