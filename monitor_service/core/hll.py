@@ -120,7 +120,10 @@ def _check_hll(data: bytes, lg_k: int, cur_min: int) -> None:
         raise _bad(data, f"an HLL_8 image of lgK {lg_k} has {40 + registers} bytes")
     hip, kxq0, kxq1 = struct.unpack_from("<3d", data, 8)
     at_cur_min, aux_count = struct.unpack_from("<2I", data, 32)
-    if aux_count or cur_min or at_cur_min > registers:
+    # curMin is the smallest register value and numAtCurMin how many registers hold it: the C++
+    # library leaves curMin at 0, Spark's (Java) union result keeps it up to date once every
+    # register is set (e.g. curMin 2 for a column of 175,000 distinct values).
+    if aux_count or cur_min > _MAX_COUPON_VALUE or at_cur_min > registers or min(data[40:]) < cur_min:
         raise _bad(data, "its HLL_8 header counts are impossible")
     if not all(math.isfinite(v) and v >= 0 for v in (hip, kxq0, kxq1)):
         raise _bad(data, "its estimator state is not finite")

@@ -41,7 +41,9 @@ def test_undefined_without_baseline_signal() -> None:
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(st.tuples(st.floats(0, 1, allow_nan=False), st.integers(0, 4)), min_size=2, max_size=30))
+# (no subnormal gains: with all gains at 5e-324 sklearn's own tie averaging rounds to an nDCG of 1.5)
+@given(st.lists(st.tuples(st.floats(0, 1, allow_nan=False, allow_subnormal=False), st.integers(0, 4)),
+                min_size=2, max_size=30))
 def test_equals_sklearn_ndcg_score_with_ties(pairs: list[tuple[float, int]]) -> None:
     gains = np.array([g for g, _ in pairs])
     scores = np.array([s / 4 for _, s in pairs])  # few distinct values: many ties

@@ -50,3 +50,23 @@ def test_union_is_exact_for_small_overlapping_sets() -> None:
 def test_garbage_bytes_raise_format_error() -> None:
     with pytest.raises(FormatError, match="not a DataSketches HLL sketch"):
         hll.estimate(b"not a sketch")
+
+
+def _with_cur_min(image: bytes, cur_min: int) -> bytes:
+    """An HLL_8 image with curMin / numAtCurMin set as Spark's (Java) union result writes them."""
+    registers = image[40:]
+    head = bytearray(image[:40])
+    head[6] = cur_min
+    head[32:36] = sum(1 for r in registers if r == cur_min).to_bytes(4, "little")
+    return bytes(head) + registers
+
+
+def test_full_sketches_with_their_current_minimum_are_read() -> None:
+    """Spark writes curMin > 0 once every register is set (a column of many distinct values)."""
+    full = hll.sketch_of(str(i) for i in range(200_000))
+    assert full[7] & 3 == 2 and min(full[40:]) >= 1 and full[6] == 0  # the C++ library leaves curMin at 0
+    low = min(full[40:])
+    spark_like = _with_cur_min(full, low)
+    assert hll.estimate(spark_like) == hll.estimate(full) == pytest.approx(200_000, rel=0.05)
+    with pytest.raises(FormatError, match="header counts are impossible"):
+        hll.validate(_with_cur_min(full, low + 1))  # registers below the minimum it claims

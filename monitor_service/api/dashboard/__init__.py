@@ -24,7 +24,7 @@ def install_dashboard(app: FastAPI, extensions: Sequence[DashboardExtension] = (
     app.include_router(baseline_pages.router)
     for extension in extensions:
         if extension.router is not None:
-            app.include_router(extension.router, prefix=PREFIX)
+            app.include_router(extension.router, prefix=PREFIX, include_in_schema=False)
     app.state.dashboard_nav = tuple(item for extension in extensions for item in extension.nav)
     app.state.dashboard_overview = tuple(e.overview for e in extensions if e.overview is not None)
     install_error_pages(app)
