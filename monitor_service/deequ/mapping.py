@@ -24,6 +24,7 @@ from monitor_service.core.constraints import (
     StringConstraints,
     domain_values,
 )
+from monitor_service.core.drift.distributions import NULL_VALUE
 from monitor_service.core.kll import KllSketch
 from monitor_service.core.profile import ColumnProfile, DatasetProfile, NumericState
 from monitor_service.core.types import TYPE_BINS, InferredType
@@ -51,10 +52,18 @@ def profile_from_deequ(result: dict[str, Any], names: list[str]) -> DatasetProfi
             name=name, inferred_type=inferred, num_present=float(present), num_missing=total - present,
             type_counts=counts, numeric=_numeric(entry, counts, inferred),
             distinct_count=float(entry["approximate_num_distinct_values"]),
-            histogram=None if entry["histogram"] is None else {k: float(v) for k, v in entry["histogram"].items()},
+            histogram=_present(entry["histogram"]),
             source="data", position=position,
         ))
     return DatasetProfile(item_count=total, columns=columns)
+
+
+def _present(histogram: dict[str, int] | None) -> dict[str, float] | None:
+    """Deequ's histogram without its "NullValue" entry: a profile's histogram holds present values
+    only (the nulls are `num_missing`), as the native profiler's does."""
+    if histogram is None:
+        return None
+    return {value: float(count) for value, count in histogram.items() if value != NULL_VALUE}
 
 
 def _numeric(entry: dict[str, Any], counts: dict[str, float], inferred: InferredType) -> NumericState | None:
@@ -84,7 +93,10 @@ def constraints_from_deequ(profile: DatasetProfile, suggestions: list[dict[str, 
                 completeness = max(0.0, float(match.group(1)))  # Deequ's bound goes below 0 on tiny samples
         numeric = column.inferred_type.is_numeric and column.num_present > 0
         non_negative = any(s["code"].startswith(".isNonNegative(") for s in made)
-        categorical = any(s["code"].startswith(".isContainedIn(") and "_ >=" not in s["code"] for s in made)
+        # SageMaker's domains belong to String features (Deequ 2.1 also suggests isContainedIn for
+        # low-cardinality numeric columns; see docs/deequ.md)
+        categorical = column.inferred_type is InferredType.STRING and any(
+            s["code"].startswith(".isContainedIn(") and "_ >=" not in s["code"] for s in made)
         domains = domain_values(column) if categorical else None
         features.append(FeatureConstraint(
             name=column.name, inferred_type=column.inferred_type, completeness=completeness,

@@ -37,7 +37,7 @@ def _cases() -> list[tuple[list[float], dict[str, Any], bool]]:
                             "maxRateIncrease": 1.25}, not 0.8 <= 10.05 / last <= 1.25),
         ([*STEADY, 7.0], {"strategy": "AbsoluteChangeStrategy", "maxRateDecrease": -1.0, "maxRateIncrease": 1.0},
          abs(7.0 - last) > 1.0),
-        ([*STEADY, 12.0], {"strategy": "SimpleThresholdStrategy", "upperBound": 11.0}, 12.0 > 11.0),
+        ([*STEADY, 12.0], {"strategy": "SimpleThresholdStrategy", "lowerBound": 0.0, "upperBound": 11.0}, 12.0 > 11.0),
         ([*STEADY, 50.0], {"strategy": "OnlineNormalStrategy"}, True),
         ([*STEADY, 10.05], {"strategy": "OnlineNormalStrategy"}, False),
         ([*STEADY, 50.0], {"strategy": "BatchNormalStrategy"}, True),

@@ -47,6 +47,7 @@ def test_profile_and_constraints_from_deequ() -> None:
     assert price.numeric is not None and price.numeric.count == 6.0  # Integral + Fractional values
     assert price.numeric.kll is not None and (price.numeric.kll.n, price.numeric.kll.k) == (6.0, 2048)
     assert color.numeric is None and color.histogram == {"b": 3.0, "a": 5.0}
+    assert price.histogram == {"1": 2.0, "2.5": 2.0, "3": 1.0, "-1.5": 1.0}  # nulls are num_missing, not a value
     constraints = constraints_from_deequ(profile, SUGGESTIONS).to_dict()["features"]
     assert constraints[0]["completeness"] == 0.44
     assert constraints[0]["num_constraints"] == {"is_non_negative": False}  # no isNonNegative suggested
