@@ -159,6 +159,6 @@ def test_synthetic_against_pandas(spark: Any, deequ_runtime: None, tmp_path: Pat
     by_name = {f["name"]: f for f in deequ_constraints["features"]}
     assert by_name["color"]["string_constraints"]["domains"] == ["red", "green", "blue", "black"]
     assert by_name["score"]["num_constraints"]["is_non_negative"] is True
-    assert by_name["income"]["num_constraints"]["is_non_negative"] is (frame["income"].astype(float).min() >= 0)
+    assert by_name["income"]["num_constraints"]["is_non_negative"] is bool(frame["income"].astype(float).min() >= 0)
     assert "string_constraints" not in by_name["note"]
     assert "completeness" not in by_name["sparse"]  # 15 % complete: Deequ suggests no completeness
