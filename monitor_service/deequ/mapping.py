@@ -33,7 +33,8 @@ from monitor_service.deequ.checks import AnomalyCheck, DeequCheck
 
 CHECK_TYPE = "deequ_check"
 ANOMALY_CHECK_TYPE = "deequ_anomaly_check"
-_COMPLETENESS = re.compile(r"\.hasCompleteness\(.*,\s*_\s*>=\s*([0-9.Ee+-]+)")
+# pydeequ rewrites Deequ's Scala `_ >= x` as `lambda x: x >= x` in code_for_constraint; both are read.
+_COMPLETENESS = re.compile(r"\.hasCompleteness\(.*,\s*(?:_|lambda x: x)\s*>=\s*([0-9.Ee+-]+)")
 
 
 def profile_from_deequ(result: dict[str, Any], names: list[str]) -> DatasetProfile:
@@ -96,7 +97,7 @@ def constraints_from_deequ(profile: DatasetProfile, suggestions: list[dict[str, 
         # SageMaker's domains belong to String features (Deequ 2.1 also suggests isContainedIn for
         # low-cardinality numeric columns; see docs/deequ.md)
         categorical = column.inferred_type is InferredType.STRING and any(
-            s["code"].startswith(".isContainedIn(") and "_ >=" not in s["code"] for s in made)
+            s["code"].startswith(".isContainedIn(") and ">=" not in s["code"] for s in made)
         domains = domain_values(column) if categorical else None
         features.append(FeatureConstraint(
             name=column.name, inferred_type=column.inferred_type, completeness=completeness,

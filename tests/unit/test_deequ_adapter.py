@@ -31,11 +31,12 @@ ANSWER = {
     },
 }
 SUGGESTIONS = [
-    {"column": "c0", "code": '.hasCompleteness("c0", _ >= 0.44, Some("It should be above 0.44!"))'},
+    # as pydeequ hands them over: Scala's `_ >=` rewritten as `lambda x: x >=`, `Array(` as `[`
+    {"column": "c0", "code": '.hasCompleteness("c0", lambda x: x >= 0.44,         | "It should be above 0.44!")'},
     {"column": "c0", "code": '.hasDataType("c0", ConstrainableDataTypes.Fractional)'},
     {"column": "c1", "code": '.isComplete("c1")'},
-    {"column": "c1", "code": '.isContainedIn("c1", Array("a", "b"))'},
-    {"column": "c1", "code": '.isContainedIn("c1", Array("a"), _ >= 0.6, Some("..."))'},
+    {"column": "c1", "code": '.isContainedIn("c1", ["a", "b"])'},
+    {"column": "c1", "code": '.isContainedIn("c1", ["a"], lambda x: x >= 0.6, "...")'},
 ]
 
 
