@@ -7,6 +7,7 @@ the REST API maps them to HTTP statuses.
 MonitorError
  +-- ConfigError            invalid settings, CLI arguments or dataset config (usage)
  |    +-- InvalidField      a well-formed request value that cannot be used; names the field (API 422)
+ |    +-- DeequUnavailable  the Deequ runtime (sidecar venv or jar) is not installed; names the install command
  +-- InputError             input data cannot be used at all (no files, empty window)
  |    +-- EmptyInputError   nothing left to analyze after reading and filtering
  +-- FormatError            a statistics / constraints / violations file is malformed
@@ -44,6 +45,10 @@ class InvalidField(ConfigError):
     def __init__(self, field: str, message: str, *, hint: str | None = None, location: str = "body") -> None:
         self.field, self.location = field, location
         super().__init__(message, hint=hint)
+
+
+class DeequUnavailable(ConfigError):
+    """A Deequ feature was asked for but neither the SparkSession nor the Deequ runtime has Deequ."""
 
 
 class InputError(MonitorError):

@@ -4,9 +4,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/_venv.sh
+source scripts/_deequ.sh
 source scripts/_system_packages.sh
 ensure_debian_packages   # chromium (browser tests) and prometheus (scrape test), when missing
 ensure_venv "[test]"
+ensure_deequ_runtime     # .venv/deequ: pyspark 3.5 + pydeequ + the Deequ jar (docs/deequ.md)
 .venv/bin/ruff check monitor_service jobs tests bench demo
 status=0
 .venv/bin/python -m pytest -q -p no:cacheprovider "$@" || status=$?

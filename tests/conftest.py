@@ -60,3 +60,17 @@ def spark() -> Iterator[object]:
     )
     yield session
     session.stop()
+
+
+@pytest.fixture(scope="session")
+def deequ_runtime() -> Iterator[None]:
+    """ONE Deequ sidecar JVM for the whole session (the jobs reuse the process's sidecar), ended at the end."""
+    from monitor_service.deequ.client import close_shared, shared_sidecar
+    from monitor_service.errors import DeequUnavailable
+
+    try:
+        shared_sidecar()
+    except DeequUnavailable as exc:
+        pytest.fail(str(exc))
+    yield
+    close_shared()

@@ -17,11 +17,11 @@ from typing import Any
 from monitor_service.core.registry import Registry
 from monitor_service.errors import ConfigError
 from monitor_service.monitors import MONITORS
-from monitor_service.monitors.base import CliArgument, MonitorPlugin
+from monitor_service.monitors.base import CliArgument, MonitorPlugin, uses_spark
 from monitor_service.runner.summary import EXIT_FAILED, EXIT_USAGE, RunSummary
 from monitor_service.specs import INPUT_FORMATS, DatasetConfig, InputSpec, Window, parse_timestamp
 
-ENGINES = ("spark", "duckdb")
+ENGINES = ("spark", "duckdb", "deequ")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -43,7 +43,8 @@ def _add_input_arguments(p: argparse.ArgumentParser, monitors: Registry[MonitorP
     p.add_argument("--end", help="window end on inferenceTime, ISO-8601 (exclusive)")
     p.add_argument("--monitor-type", choices=monitors.names(), default=monitors.names()[0])
     p.add_argument("--engine", choices=ENGINES, default="spark",
-                   help="spark (default; local or any cluster) or duckdb (one machine, no JVM; data quality)")
+                   help="spark (default; local or any cluster), duckdb (one machine, no JVM; data quality) or "
+                        "deequ (data quality profiled by Amazon Deequ; docs/deequ.md)")
     p.add_argument("--spark-master", help="Spark master URL (default: local[*], or what spark-submit set)")
     p.add_argument("--spark-conf", action="append", default=[], metavar="KEY=VALUE", help="extra Spark setting")
 
@@ -152,7 +153,7 @@ def run_job(args: argparse.Namespace, progress_enabled: bool,
     show = _progress_printer(progress_enabled)
     spark = None
     startup = 0.0
-    if plugin.job_engine(request, args.engine) == "spark":
+    if uses_spark(plugin.job_engine(request, args.engine)):
         show("starting Spark")
         started = time.perf_counter()
         spark = spark_session(args, progress_enabled)
@@ -178,8 +179,8 @@ def main(argv: Sequence[str] | None = None, *, spark_submit: bool = False) -> in
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        if spark_submit and getattr(args, "engine", "spark") != "spark":
-            raise ConfigError("spark-submit runs the Spark engine only",
+        if spark_submit and getattr(args, "engine", "spark") not in ("spark", "deequ"):
+            raise ConfigError("spark-submit runs the Spark engines only (spark, deequ)",
                               hint="run `monitor ... --engine duckdb` directly, without spark-submit")
         if args.command in ("baseline", "analyze"):
             plugin, summary = run_job(args, progress_enabled=sys.stderr.isatty())

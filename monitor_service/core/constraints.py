@@ -315,5 +315,10 @@ def suggest_domains(column: ColumnProfile) -> list[str] | None:
     singletons = sum(1 for count in column.histogram.values() if count == 1)
     if singletons / len(column.histogram) > MAX_UNIQUE_VALUE_RATIO:
         return None
+    return domain_values(column)
+
+
+def domain_values(column: ColumnProfile) -> list[str] | None:
+    """The histogram's present values as `domains`: most frequent first, equal counts by value."""
     counts = present_counts(column.histogram) or {}
     return [value for value, _ in sorted(counts.items(), key=lambda item: (-item[1], item[0]))] or None

@@ -14,13 +14,15 @@ anything but `ValueError` inside validators, so no input can escape pydantic as 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from pydantic import AfterValidator, BeforeValidator, Field, ValidationError
 
 from monitor_service.errors import FormatError
+
+T = TypeVar("T")
 
 # How io.dumps writes non-finite floats; SageMaker uses the same strings.
 NON_FINITE: dict[str, float] = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
@@ -225,3 +227,11 @@ def describe_validation_error(exc: ValidationError, data: Any) -> str:
             shown = f" (got {short_repr(given, 200)})"
         parts.append(f"{where}: {message}{shown}" if where else f"{message}{shown}")
     return "; ".join(parts)
+
+
+def validated(validate: Callable[[Any], T], data: Any, problem: Callable[[ValidationError], str], hint: str) -> T:
+    """`validate(data)`, or FormatError with `problem(exc)` (the what and where) and `hint` (how to fix)."""
+    try:
+        return validate(data)
+    except ValidationError as exc:
+        raise FormatError(problem(exc), hint=hint) from None

@@ -80,3 +80,18 @@ class DatasetProfile:
 
     def by_name(self) -> dict[str, ColumnProfile]:
         return {c.name: c for c in self.columns}
+
+
+def column_metrics(column: ColumnProfile) -> dict[str, float | None]:
+    """The per-window numbers of a column the service stores (history charts, anomaly checks over
+    them); None where the column has no such number (e.g. a mean of a String column)."""
+    numeric = column.numeric
+    return {
+        "completeness": column.completeness,
+        "mean": numeric.mean if numeric else None,
+        "std_dev": numeric.std_dev if numeric else None,
+        "min": numeric.min if numeric else None,
+        "max": numeric.max if numeric else None,
+        "sum": numeric.sum if numeric else None,
+        "distinct_count": column.distinct_count,
+    }

@@ -103,6 +103,11 @@ class WindowJob:
     # Labels collected up to this moment count: the scheduled time, or when a manual run was asked for.
     execution_time: datetime
     artifacts: ArtifactStore
+    # The stored per-window metrics of earlier windows of the schedule (window end before this
+    # window's end), newest HISTORY_WINDOWS, per feature name asked for: (window_end, metrics) oldest
+    # first. None outside the service (e.g. tests building a WindowJob by hand).
+    metric_history: Callable[[Sequence[str]], Mapping[str, list[tuple[datetime, Mapping[str, float | None]]]]] | None \
+        = None
 
 
 @dataclass(frozen=True)
@@ -132,6 +137,12 @@ class LatestMetrics:
     metrics: Mapping[str, float | None]
 
 
+def uses_spark(engine: str) -> bool:
+    """Whether a job on `engine` is given a SparkSession: spark, and deequ (our Spark reads the
+    records Deequ profiles and checks); duckdb runs without a JVM."""
+    return engine != "duckdb"
+
+
 class MonitorPlugin(ABC):
     """What one monitor type declares; see the module docstring for who uses each part."""
 
@@ -141,8 +152,8 @@ class MonitorPlugin(ABC):
     settings_model: ClassVar[type[BaseModel] | None] = None
     # A request may leave the settings out when every field of `settings_model` has a default.
     settings_required: ClassVar[bool] = True
-    # The engines this type's jobs run on, the default first: "spark" is given a SparkSession,
-    # "duckdb" runs in-process without one (no JVM is started for it).
+    # The engines this type's jobs run on, the default first: "spark" and "deequ" are given a
+    # SparkSession (`uses_spark`), "duckdb" runs in-process without one (no JVM is started for it).
     engines: ClassVar[tuple[str, ...]] = ("spark",)
     analyze_model: ClassVar[type[BaseModel]]
     baseline_model: ClassVar[type[BaseModel] | None] = None

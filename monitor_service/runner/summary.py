@@ -52,6 +52,8 @@ class RunSummary(BaseModel):
     # for DuckDB loading the engine's modules and compiled loops.
     engine: str | None = None
     startup_seconds: float = 0.0
+    # Deequ engine: the Spark jobs Deequ ran over the records (its passes over the data).
+    deequ_spark_jobs: int | None = None
     failure_reason: str | None = None
     window_start: str | None = None
     window_end: str | None = None

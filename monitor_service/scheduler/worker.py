@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from monitor_service.core.registry import Registry
 from monitor_service.errors import ConfigError, InvalidField
-from monitor_service.monitors.base import MonitorPlugin
+from monitor_service.monitors.base import MonitorPlugin, uses_spark
 from monitor_service.runner.cancel import request_cancel, run_scope
 from monitor_service.runner.common import describe_failure
 from monitor_service.runner.summary import RunSummary
@@ -140,7 +140,7 @@ class Worker:
         else:
             request = self._allowed(plugin, plugin.analyze_model.model_validate(claim.request))
         spark = None
-        if plugin.job_engine(request, self.settings.engine) == "spark":
+        if uses_spark(plugin.job_engine(request, self.settings.engine)):
             spark = self._session()
             if spark is not None:
                 spark.sparkContext.setJobGroup(claim.id, f"monitor execution {claim.id}", interruptOnCancel=True)

@@ -8,6 +8,7 @@ re-run on purpose (for instance after the constraints were edited).
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal, get_args
@@ -21,6 +22,7 @@ from monitor_service.errors import ConflictError, InvalidField, NotFoundError
 from monitor_service.monitors.base import MonitorPlugin, WindowJob
 from monitor_service.service.baselines import get_baseline
 from monitor_service.service.common import keyset_page, new_id
+from monitor_service.service.feature_metrics import feature_history
 from monitor_service.service.schedules import timing_of
 from monitor_service.specs import InputSpec, Window
 from monitor_service.store.artifacts import ArtifactStore
@@ -29,6 +31,8 @@ from monitor_service.store.models import Execution, Schedule
 FinalStatus = Literal["Completed", "CompletedWithViolations", "Failed", "Stopped"]
 ExecutionStatus = Literal["Pending", "InProgress", FinalStatus]
 FINAL_STATUSES: tuple[str, ...] = get_args(FinalStatus)
+# Earlier windows a run's anomaly checks see (Deequ's strategies over the metric history).
+HISTORY_WINDOWS = 200
 
 
 def _analyze_values(artifacts: ArtifactStore, monitors: Registry[MonitorPlugin], schedule: Schedule, *,
@@ -50,9 +54,14 @@ def _analyze_values(artifacts: ArtifactStore, monitors: Registry[MonitorPlugin],
         artifact_dir = artifacts.window_dir(schedule.name, end, sub_hourly=sub_hourly,
                                             run_label=f"manual-{execution_id[:8]}")
     spec = InputSpec.model_validate({**schedule.input_spec, "window": Window(start=start, end=end)})
+    def history(features: Sequence[str]) -> dict[str, list[tuple[datetime, Mapping[str, float | None]]]]:
+        return {f: [(row.window_end, row.metrics) for row in feature_history(
+            session, schedule_id=schedule.id, feature=f, since=None, until=end, limit=HISTORY_WINDOWS)]
+            for f in features}
+
     request = monitors.get(schedule.monitor_type).analyze_request(WindowJob(
         input=spec, output_dir=artifact_dir, documents=baseline.paths(), settings=schedule.monitor_settings,
-        execution_time=scheduled_time or now, artifacts=artifacts))
+        execution_time=scheduled_time or now, artifacts=artifacts, metric_history=history))
     return {
         "id": execution_id, "job": "analyze", "monitor_type": schedule.monitor_type, "trigger": trigger,
         "schedule_id": schedule.id, "baseline_id": None, "baseline_version": baseline.version,

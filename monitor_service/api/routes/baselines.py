@@ -200,7 +200,9 @@ def patch_constraints(baseline_id: str, body: ConstraintsPatch, session: Session
     - `checks`: `{check name or "all": true|false}` switches checks on or off everywhere;
     - `features.{name}`: `completeness`, `is_non_negative`, `domains` (null removes the constraint),
       `drift_method` / `drift_threshold` (per-feature override), `checks` (for this feature only) and
-      `clear_overrides`.
+      `clear_overrides`;
+    - `deequ_checks`: the whole block of Deequ checks and anomaly checks (docs/deequ.md; null removes it),
+      refused with the entry and the reason when a check is unknown or its arguments are bad.
 
     ModelQuality baselines take `metrics.{metric}`: `threshold`, `comparison_operator`
     (`LessThanThreshold`, ...) and `enabled: false` to drop the metric's constraint.

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from monitor_service import io
@@ -17,10 +18,11 @@ from monitor_service.core.analysis import AnalysisResult, evaluate
 from monitor_service.core.constraints import Constraints, read_constraints, write_constraints
 from monitor_service.core.drift.registry import column_kind
 from monitor_service.core.drift.registry import get as get_method
-from monitor_service.core.profile import DatasetProfile
+from monitor_service.core.profile import DatasetProfile, column_metrics
 from monitor_service.core.statistics import read_statistics, write_statistics
 from monitor_service.core.types import InferredType
-from monitor_service.core.violations import write_violations
+from monitor_service.core.violations import Violation, write_violations
+from monitor_service.deequ.engine import run_checks
 from monitor_service.monitors.data_quality import report
 from monitor_service.monitors.data_quality.profiling import job_engine, profile_input, start_engine
 from monitor_service.monitors.data_quality.requests import AnalyzeRequest
@@ -48,18 +50,21 @@ def run_analysis(spark: SparkSession | None, request: AnalyzeRequest,
         clock.engine_started = time.perf_counter()
         window = profile_input(engine, spark, request.input, out, summary, progress,
                                domains=_domains(constraints), categorical=_categorical(baseline))
+        deequ_violations = run_checks(spark, request.input, constraints, window, request.metric_history, progress)
         progress("checking constraints")
-        finish_analysis(request, baseline, window, constraints, summary)
+        finish_analysis(request, baseline, window, constraints, summary, deequ_violations)
     return summary
 
 
 def finish_analysis(request: AnalyzeRequest, baseline: DatasetProfile, window: DatasetProfile,
-                    constraints: Constraints, summary: RunSummary) -> AnalysisResult:
-    """Everything after profiling (no Spark): check, then write the statistics, violations,
-    the constraints checked against (as SageMaker's monitoring output folder holds them), the
-    report, and the summary's feature metrics."""
+                    constraints: Constraints, summary: RunSummary,
+                    extra_violations: Sequence[Violation] = ()) -> AnalysisResult:
+    """Everything after profiling (no Spark): check, then write the statistics, violations (SageMaker's
+    checks, then the `deequ_checks` ones), the constraints checked against (as SageMaker's monitoring
+    output folder holds them), the report, and the summary's feature metrics."""
     out = request.output_dir
     result = evaluate(baseline, window, constraints)
+    result.violations.extend(extra_violations)
     _write_outputs(out, window, result, summary)
     constraints_path = io.join(out, "constraints.json")
     write_constraints(constraints_path, constraints)
@@ -115,11 +120,8 @@ def feature_metrics(
     base = baseline.by_name()
     out: dict[str, dict[str, float | None]] = {}
     for column in window.columns:
-        metrics: dict[str, float | None] = {
-            "completeness": column.completeness,
-            "mean": column.numeric.mean if column.numeric else None,
-            "drift_distance": None,
-        }
+        # completeness, mean, ..., distinct_count: also the series deequ_checks anomaly checks follow
+        metrics: dict[str, float | None] = {**column_metrics(column), "drift_distance": None}
         reference = base.get(column.name)
         kind = column_kind(reference.inferred_type if reference else InferredType.UNKNOWN)
         if kind is not None:

@@ -31,10 +31,16 @@ def run_baseline(spark: SparkSession | None, request: BaselineRequest,
         engine = summary.engine = job_engine(request.engine, spark)
         summary.startup_seconds = start_engine(engine)
         clock.engine_started = time.perf_counter()
-        profile = profile_input(engine, spark, request.input, out, summary, progress)
+        if engine == "deequ":  # Deequ profiles and suggests (ColumnProfilerRunner, ConstraintSuggestionRunner)
+            from monitor_service.deequ.engine import deequ_profile
+
+            profile, suggested = deequ_profile(spark, request.input, io.join(out, "quarantine"), summary, progress,
+                                               suggest=True)
+        else:
+            profile, suggested = profile_input(engine, spark, request.input, out, summary, progress), None
         summary.features = len(profile.columns)
         progress("suggesting constraints")
-        constraints = suggest_constraints(profile)
+        constraints = suggested or suggest_constraints(profile)
         stats_path, constraints_path = io.join(out, "statistics.json"), io.join(out, "constraints.json")
         write_statistics(stats_path, profile)
         write_constraints(constraints_path, constraints)

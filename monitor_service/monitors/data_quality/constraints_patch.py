@@ -21,6 +21,7 @@ from monitor_service.core.constraint_edits import (
     set_global_drift,
 )
 from monitor_service.core.constraints import Constraints
+from monitor_service.deequ.checks import DeequChecks
 from monitor_service.errors import ConfigError, FormatError, InvalidField
 from monitor_service.security.text import RequestModel
 
@@ -63,6 +64,8 @@ class ConstraintsPatch(RequestModel):
     drift: DriftPatch | None = None
     checks: dict[str, bool] = Field(default_factory=dict, description="check name (or 'all') -> enabled")
     features: dict[str, FeaturePatch] = Field(default_factory=dict)
+    deequ_checks: list[dict[str, Any]] | None = Field(
+        default=None, description="replaces the Deequ checks block (docs/deequ.md); null removes it")
 
 
 @contextmanager
@@ -90,6 +93,10 @@ def _plain_edits(document: dict[str, Any], patch: ConstraintsPatch) -> dict[str,
     for key in ("datatype_check_threshold", "domain_content_threshold"):
         if key in patch.model_fields_set:
             _set_or_drop(config, key, getattr(patch, key))
+    if "deequ_checks" in patch.model_fields_set:
+        with _field("deequ_checks"):
+            DeequChecks.from_json(patch.deequ_checks, "deequ_checks")
+        _set_or_drop(data, "deequ_checks", patch.deequ_checks)
     by_name = {f.get("name"): f for f in data.get("features", [])}
     unknown = sorted(set(patch.features) - set(by_name))
     if unknown:

@@ -10,6 +10,7 @@ from typing import Any
 
 from monitor_service.core.constraints import Constraints
 from monitor_service.core.statistics import from_statistics_json
+from monitor_service.deequ.checks import DeequChecks
 from monitor_service.errors import FormatError
 
 
@@ -30,4 +31,8 @@ def validate_constraints(document: dict[str, Any]) -> dict[str, Any]:
         raise ValueError(str(exc)) from None
     if not document.get("features"):
         raise ValueError("constraints has no features; a baseline needs at least one")
+    try:
+        DeequChecks.from_json(document.get("deequ_checks"), "constraints")
+    except FormatError as exc:
+        raise ValueError(str(exc)) from None
     return document

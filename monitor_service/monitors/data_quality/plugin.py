@@ -8,7 +8,9 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
-from monitor_service.errors import ConfigError, InvalidField
+from monitor_service import io
+from monitor_service.deequ.history import MetricHistory, window_history
+from monitor_service.errors import ConfigError, InvalidField, MonitorError
 from monitor_service.monitors.base import BaselineJob as BaselineJobSpec
 from monitor_service.monitors.base import (
     CliArgument,
@@ -43,7 +45,7 @@ class DataQualityMonitor(MonitorPlugin):
     settings_field = "data_quality"
     settings_model = DataQualitySettings
     settings_required = False
-    engines = ("spark", "duckdb")
+    engines = ("spark", "duckdb", "deequ")
     analyze_model = AnalyzeRequest
     baseline_model = BaselineRequest
     documents = (
@@ -74,7 +76,8 @@ class DataQualityMonitor(MonitorPlugin):
     def analyze_request(self, job: WindowJob) -> AnalyzeRequest:
         return AnalyzeRequest(input=job.input, baseline_statistics=job.documents["statistics"],
                               baseline_constraints=job.documents["constraints"], output_dir=job.output_dir,
-                              engine=_settings(job.settings).engine)
+                              engine=_settings(job.settings).engine,
+                              metric_history=window_history(job.documents["constraints"], job.metric_history))
 
     def baseline_request(self, job: BaselineJobSpec) -> BaselineRequest:
         return BaselineRequest(input=job.input, output_dir=job.output_dir, engine=_settings(job.settings).engine)
@@ -90,7 +93,9 @@ class DataQualityMonitor(MonitorPlugin):
         return run_baseline(spark, request, progress)
 
     def cli_arguments(self) -> Sequence[CliArgument]:
-        return (CliArgument(("--baseline-statistics",), {"metavar": "FILE", "help": "baseline statistics.json"}),)
+        return (CliArgument(("--baseline-statistics",), {"metavar": "FILE", "help": "baseline statistics.json"}),
+                CliArgument(("--anomaly-history",), {"metavar": "FILE", "help": "earlier windows' metrics for the "
+                            "deequ_checks anomaly checks (JSON, docs/deequ.md)"}))
 
     def cli_request(self, command: Command, args: argparse.Namespace, spec: InputSpec) -> BaseModel:
         engine = getattr(args, "engine", None)
@@ -100,8 +105,16 @@ class DataQualityMonitor(MonitorPlugin):
                    if getattr(args, n.replace("-", "_"), None) is None]
         if missing:
             raise ConfigError(f"analyze needs {' and '.join(missing)}", hint="pass the baseline's files")
+        history = None
+        if args.anomaly_history is not None:
+            try:
+                history = MetricHistory.from_json(io.read_json(args.anomaly_history, "--anomaly-history"),
+                                                  f"--anomaly-history {args.anomaly_history}")
+            except MonitorError as exc:
+                raise ConfigError(exc.message, hint=exc.hint or "pass a metric-history JSON file") from None
         return AnalyzeRequest(input=spec, baseline_statistics=args.baseline_statistics,
-                              baseline_constraints=args.baseline_constraints, output_dir=args.output, engine=engine)
+                              baseline_constraints=args.baseline_constraints, output_dir=args.output, engine=engine,
+                              metric_history=history)
 
     def dashboard_subjects(self, context: DashboardContext) -> list[str]:
         return dashboard.subjects(context)

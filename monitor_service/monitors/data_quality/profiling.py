@@ -22,8 +22,8 @@ from monitor_service.specs import InputSpec
 def job_engine(requested: str | None, spark: Any) -> str:
     """The engine a job runs on: the request's, else Spark when a session was given, else DuckDB."""
     engine = requested or ("spark" if spark is not None else "duckdb")
-    if engine == "spark" and spark is None:
-        raise ConfigError("the Spark engine needs a SparkSession", hint="run with --engine duckdb, or start Spark")
+    if engine != "duckdb" and spark is None:
+        raise ConfigError(f"the {engine} engine needs a SparkSession", hint="run with --engine duckdb, or start Spark")
     return engine
 
 
@@ -46,6 +46,10 @@ def profile_input(engine: str, spark: Any, spec: InputSpec, output_dir: str, sum
                   progress: Progress, *, domains: dict[str, list[str]] | None = None,
                   categorical: set[str] | None = None) -> DatasetProfile:
     """Read `spec` (bad records quarantined under `{output_dir}/quarantine`) and profile the good ones."""
+    if engine == "deequ":
+        from monitor_service.deequ.engine import deequ_profile
+
+        return deequ_profile(spark, spec, io.join(output_dir, "quarantine"), summary, progress)[0]
     if engine == "duckdb":
         from monitor_service.duckdb.reader import profile_input as duckdb_profile
 

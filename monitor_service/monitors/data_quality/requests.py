@@ -6,11 +6,12 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from monitor_service.deequ.history import MetricHistory
 from monitor_service.specs import InputSpec
 
-Engine = Literal["spark", "duckdb"]
-ENGINE_HELP = ("spark (the default: local or any cluster) or duckdb (one machine, no JVM); "
-               "none: the service's MONITOR_ENGINE")
+Engine = Literal["spark", "duckdb", "deequ"]
+ENGINE_HELP = ("spark (the default: local or any cluster), duckdb (one machine, no JVM) or deequ (Spark reads, "
+               "Amazon Deequ profiles; docs/deequ.md); none: the service's MONITOR_ENGINE")
 
 
 class BaselineRequest(BaseModel):
@@ -33,6 +34,8 @@ class AnalyzeRequest(BaseModel):
     baseline_constraints: str
     output_dir: str
     engine: Engine | None = Field(default=None, description=ENGINE_HELP)
+    metric_history: MetricHistory | None = Field(
+        default=None, description="earlier windows' metrics for the deequ_checks anomaly checks (docs/deequ.md)")
 
 
 class DataQualitySettings(BaseModel):
