@@ -11,10 +11,13 @@ monitor type means adding a package, never editing the service:
 - baseline `documents`: the JSON files a baseline keeps, by name (statistics, constraints, ...),
   checked by `check_documents` before they are stored;
 - `artifacts`: the file names a run may write into its folder (linked and downloadable);
-- jobs: `run_analysis` / `run_baseline` (Spark is imported inside them, never by the API);
+- jobs: `run_analysis` / `run_baseline` (Spark is imported inside them, never by the API); by
+  default they call `run_analysis` / `run_baseline` of the module named by `jobs_module` (and
+  `baseline_jobs_module`, where the baseline job lives apart), imported on the first run;
   `engines` / `job_engine` say whether a job needs a SparkSession at all (a DuckDB job gets None);
 - CLI: `cli_arguments` (argparse flags; a flag several monitors share is declared alike by each)
-  and `cli_request`, which turns parsed arguments into the job request;
+  and `cli_request`, which turns parsed arguments into the job request; by default they are
+  `ARGUMENTS` and `request_from_args` of the module named by `cli_args_module`;
 - results: `violation_rows` maps the job's own violations file onto store rows, `metric_families`
   turns the newest stored metrics into Prometheus families, `metric_series` names the metric groups
   that the model-metric history combines;
@@ -24,7 +27,8 @@ monitor type means adding a package, never editing the service:
   let admins edit constraints in the browser (`monitor_service/monitors/panels.py` has the
   vocabulary and the contract; the defaults draw every stored metric and offer no form).
 
-Nothing here imports the API, the service layer or Spark, so every layer above can import it.
+Nothing here imports the API, the service layer or Spark, so every layer above can import it. Every
+hook may be overridden; a plugin that overrides `run_analysis` and `cli_request` needs no modules.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from importlib import import_module
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import BaseModel
@@ -165,6 +170,14 @@ class MonitorPlugin(ABC):
     constraints_patch_model: ClassVar[type[BaseModel] | None] = None
     # Model-metric history: series name -> the stored metric group it reads (e.g. value -> model_quality).
     metric_series: ClassVar[Mapping[str, str]] = {}
+    # Dotted module names behind the default job and CLI hooks, imported only when a hook is called
+    # (importing the registry stays cheap and Spark-free). `jobs_module` has `run_analysis(spark,
+    # request, progress)` and, with a `baseline_model`, `run_baseline(...)` (or it is in
+    # `baseline_jobs_module`); `cli_args_module` has `ARGUMENTS` (CliArgument sequence) and
+    # `request_from_args(command, args, spec)`.
+    jobs_module: ClassVar[str | None] = None
+    baseline_jobs_module: ClassVar[str | None] = None
+    cli_args_module: ClassVar[str | None] = None
 
     # --- baseline documents -------------------------------------------------------------------------
     @abstractmethod
@@ -207,12 +220,21 @@ class MonitorPlugin(ABC):
         return self.baseline_model is not None
 
     # --- jobs ---------------------------------------------------------------------------------------
-    @abstractmethod
     def run_analysis(self, spark: Any, request: Any, progress: Progress = no_progress) -> RunSummary:
-        """Analyse one window (the request is `analyze_model`)."""
+        """Analyse one window (the request is `analyze_model`): `jobs_module`'s `run_analysis`."""
+        if self.jobs_module is None:
+            raise NotImplementedError(f"{type(self).__name__} names no jobs_module and does not override run_analysis")
+        summary: RunSummary = import_module(self.jobs_module).run_analysis(spark, request, progress)
+        return summary
 
     def run_baseline(self, spark: Any, request: Any, progress: Progress = no_progress) -> RunSummary:
-        raise InvalidField("monitor_type", f"{self.monitor_type} monitors have no baseline job")
+        """Profile a baseline (the request is `baseline_model`): `run_baseline` of `baseline_jobs_module`,
+        else of `jobs_module`."""
+        module = self.baseline_jobs_module or self.jobs_module
+        if self.baseline_model is None or module is None:
+            raise InvalidField("monitor_type", f"{self.monitor_type} monitors have no baseline job")
+        summary: RunSummary = import_module(module).run_baseline(spark, request, progress)
+        return summary
 
     def job_engine(self, request: BaseModel, default: str) -> str:
         """The engine a job of `request` runs on: the request's `engine` if it names one, else
@@ -231,11 +253,20 @@ class MonitorPlugin(ABC):
 
     # --- command line -------------------------------------------------------------------------------
     def cli_arguments(self) -> Sequence[CliArgument]:
-        return ()
+        """This type's own flags: `cli_args_module`'s `ARGUMENTS`, none without one."""
+        if self.cli_args_module is None:
+            return ()
+        arguments: Sequence[CliArgument] = import_module(self.cli_args_module).ARGUMENTS
+        return arguments
 
-    @abstractmethod
     def cli_request(self, command: Command, args: argparse.Namespace, spec: InputSpec) -> BaseModel:
-        """The job request from parsed arguments (raise ConfigError naming the flag on bad ones)."""
+        """The job request from parsed arguments (raise ConfigError naming the flag on bad ones):
+        `cli_args_module`'s `request_from_args`."""
+        if self.cli_args_module is None:
+            raise NotImplementedError(f"{type(self).__name__} names no cli_args_module and does not override "
+                                      "cli_request")
+        request: BaseModel = import_module(self.cli_args_module).request_from_args(command, args, spec)
+        return request
 
     # --- results ------------------------------------------------------------------------------------
     def violation_rows(self, entries: Sequence[Mapping[str, Any]]) -> list[ViolationRow]:

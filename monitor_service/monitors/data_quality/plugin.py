@@ -25,8 +25,6 @@ from monitor_service.monitors.data_quality.constraints_patch import ConstraintsP
 from monitor_service.monitors.data_quality.documents import validate_constraints, validate_statistics
 from monitor_service.monitors.data_quality.requests import AnalyzeRequest, BaselineRequest, DataQualitySettings
 from monitor_service.monitors.panels import DashboardContext, FormField, FormValues, Panel
-from monitor_service.runner.common import Progress, no_progress
-from monitor_service.runner.summary import RunSummary
 from monitor_service.specs import InputSpec
 
 if TYPE_CHECKING:
@@ -55,6 +53,8 @@ class DataQualityMonitor(MonitorPlugin):
     )
     artifacts = ("statistics.json", "constraints.json", "constraint_violations.json", "check_errors.json",
                  "report.html")
+    jobs_module = "monitor_service.monitors.data_quality.analysis_job"
+    baseline_jobs_module = "monitor_service.monitors.data_quality.baseline_job"
     counts_features = True
     constraints_patch_model = ConstraintsPatch
 
@@ -81,16 +81,6 @@ class DataQualityMonitor(MonitorPlugin):
 
     def baseline_request(self, job: BaselineJobSpec) -> BaselineRequest:
         return BaselineRequest(input=job.input, output_dir=job.output_dir, engine=_settings(job.settings).engine)
-
-    def run_analysis(self, spark: Any, request: Any, progress: Progress = no_progress) -> RunSummary:
-        from monitor_service.monitors.data_quality.analysis_job import run_analysis
-
-        return run_analysis(spark, request, progress)
-
-    def run_baseline(self, spark: Any, request: Any, progress: Progress = no_progress) -> RunSummary:
-        from monitor_service.monitors.data_quality.baseline_job import run_baseline
-
-        return run_baseline(spark, request, progress)
 
     def cli_arguments(self) -> Sequence[CliArgument]:
         return (CliArgument(("--baseline-statistics",), {"metavar": "FILE", "help": "baseline statistics.json"}),

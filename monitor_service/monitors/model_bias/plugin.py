@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -23,8 +22,6 @@ from monitor_service.errors import ConfigError, FormatError, InvalidField
 from monitor_service.ground_truth.folder import ground_truth_folder
 from monitor_service.monitors.base import (
     BaselineJob,
-    CliArgument,
-    Command,
     Document,
     LatestMetrics,
     MonitorPlugin,
@@ -32,7 +29,6 @@ from monitor_service.monitors.base import (
     WindowJob,
 )
 from monitor_service.monitors.clarify_inputs import analysis_config_files
-from monitor_service.monitors.model_bias import cli_args
 from monitor_service.monitors.model_bias.analysis_document import read_baseline
 from monitor_service.monitors.model_bias.attributes import BiasAttributes
 from monitor_service.monitors.model_bias.config import parse_config
@@ -43,9 +39,6 @@ from monitor_service.monitors.model_bias.requests import (
     ModelBiasAnalyzeRequest,
     ModelBiasBaselineRequest,
 )
-from monitor_service.runner.common import Progress, no_progress
-from monitor_service.runner.summary import RunSummary
-from monitor_service.specs import InputSpec
 
 if TYPE_CHECKING:
     from prometheus_client.core import Metric
@@ -93,6 +86,8 @@ class ModelBiasMonitor(MonitorPlugin):
                              "constraint", replaceable=True),
     )
     artifacts = ("analysis.json", "analysis_config.json", "constraint_violations.json", "report.html")
+    jobs_module = "monitor_service.monitors.model_bias.job"
+    cli_args_module = "monitor_service.monitors.model_bias.cli_args"
 
     def check_documents(self, documents: Mapping[str, dict[str, Any]]) -> None:
         try:
@@ -149,22 +144,6 @@ class ModelBiasMonitor(MonitorPlugin):
             input=job.input, output_dir=job.output_dir, analysis_config=settings.analysis_config,
             attributes=settings.attributes(), ground_truth=settings.ground_truth,
             flip_test_sample=settings.flip_test_sample, flip_test_seed=settings.flip_test_seed)
-
-    def run_analysis(self, spark: Any, request: Any, progress: Progress = no_progress) -> RunSummary:
-        from monitor_service.monitors.model_bias.job import run_analysis
-
-        return run_analysis(spark, request, progress)
-
-    def run_baseline(self, spark: Any, request: Any, progress: Progress = no_progress) -> RunSummary:
-        from monitor_service.monitors.model_bias.job import run_baseline
-
-        return run_baseline(spark, request, progress)
-
-    def cli_arguments(self) -> Sequence[CliArgument]:
-        return cli_args.ARGUMENTS
-
-    def cli_request(self, command: Command, args: argparse.Namespace, spec: InputSpec) -> BaseModel:
-        return cli_args.request_from_args(command, args, spec)
 
     def violation_rows(self, entries: Sequence[Mapping[str, Any]]) -> list[ViolationRow]:
         """Clarify's entries: the facet is the row's subject, the metric its metric, the facet value a detail."""

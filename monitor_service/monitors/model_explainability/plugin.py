@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -11,8 +10,6 @@ from pydantic import BaseModel
 from monitor_service.errors import InvalidField
 from monitor_service.monitors.base import (
     BaselineJob,
-    CliArgument,
-    Command,
     Document,
     LatestMetrics,
     MonitorPlugin,
@@ -20,7 +17,6 @@ from monitor_service.monitors.base import (
     WindowJob,
 )
 from monitor_service.monitors.clarify_inputs import analysis_config_files
-from monitor_service.monitors.model_explainability import cli_args
 from monitor_service.monitors.model_explainability.documents import (
     check_analysis_config,
     check_documents,
@@ -36,9 +32,6 @@ from monitor_service.monitors.model_explainability.settings import (
     ModelExplainabilitySettings,
 )
 from monitor_service.monitors.panels import DashboardContext
-from monitor_service.runner.common import Progress, no_progress
-from monitor_service.runner.summary import RunSummary
-from monitor_service.specs import InputSpec
 
 if TYPE_CHECKING:
     from prometheus_client.core import Metric
@@ -64,6 +57,8 @@ class ModelExplainabilityMonitor(MonitorPlugin):
                                     "methods.shap, predictor)", required=False, replaceable=True),
     )
     artifacts = ("analysis.json", "analysis_config.json", "constraint_violations.json", "report.html")
+    jobs_module = "monitor_service.monitors.model_explainability.job"
+    cli_args_module = "monitor_service.monitors.model_explainability.cli_args"
 
     def check_documents(self, documents: Mapping[str, dict[str, Any]]) -> None:
         check_documents(dict(documents))
@@ -108,22 +103,6 @@ class ModelExplainabilityMonitor(MonitorPlugin):
         return ModelExplainabilityBaselineRequest(input=job.input, output_dir=job.output_dir,
                                                   analysis_config=settings.analysis_config,
                                                   max_records=settings.max_records)
-
-    def run_analysis(self, spark: Any, request: Any, progress: Progress = no_progress) -> RunSummary:
-        from monitor_service.monitors.model_explainability.job import run_analysis
-
-        return run_analysis(spark, request, progress)
-
-    def run_baseline(self, spark: Any, request: Any, progress: Progress = no_progress) -> RunSummary:
-        from monitor_service.monitors.model_explainability.job import run_baseline
-
-        return run_baseline(spark, request, progress)
-
-    def cli_arguments(self) -> Sequence[CliArgument]:
-        return cli_args.ARGUMENTS
-
-    def cli_request(self, command: Command, args: argparse.Namespace, spec: InputSpec) -> BaseModel:
-        return cli_args.request_from_args(command, args, spec)
 
     def violation_rows(self, entries: Sequence[Mapping[str, Any]]) -> list[ViolationRow]:
         """Clarify's entries name a label (the whole ranking drifted), which is the row's subject."""

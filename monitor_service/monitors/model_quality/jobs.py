@@ -132,6 +132,11 @@ def run_model_quality_analysis(
     return summary
 
 
+# The names the plugin's default job hooks call (`MonitorPlugin.jobs_module`).
+run_baseline = run_model_quality_baseline
+run_analysis = run_model_quality_analysis
+
+
 def _new_summary(job: str, spec: InputSpec, out: str) -> RunSummary:
     summary = new_summary(job, spec, out)
     summary.monitor_type = "ModelQuality"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -11,15 +10,13 @@ from pydantic import BaseModel
 from monitor_service.ground_truth.folder import ground_truth_folder
 from monitor_service.monitors.base import (
     BaselineJob,
-    CliArgument,
-    Command,
     Document,
     LatestMetrics,
     MonitorPlugin,
     ViolationRow,
     WindowJob,
 )
-from monitor_service.monitors.model_quality import cli_args, constraints_edit, dashboard
+from monitor_service.monitors.model_quality import constraints_edit, dashboard
 from monitor_service.monitors.model_quality.constraints_edit import ModelQualityConstraintsPatch
 from monitor_service.monitors.model_quality.requests import ModelQualityAnalyzeRequest, ModelQualityBaselineRequest
 from monitor_service.monitors.model_quality.settings import (
@@ -31,9 +28,6 @@ from monitor_service.monitors.model_quality.settings import (
     check_pairing,
 )
 from monitor_service.monitors.panels import DashboardContext, FormField, FormValues, Panel
-from monitor_service.runner.common import Progress, no_progress
-from monitor_service.runner.summary import RunSummary
-from monitor_service.specs import InputSpec
 
 if TYPE_CHECKING:
     from prometheus_client.core import Metric
@@ -59,6 +53,8 @@ class ModelQualityMonitor(MonitorPlugin):
     )
     artifacts = ("statistics.json", "constraint_violations.json", "constraints.json", "calibration.json",
                  "estimated_statistics.json", "estimated_constraint_violations.json", "report.html")
+    jobs_module = "monitor_service.monitors.model_quality.jobs"
+    cli_args_module = "monitor_service.monitors.model_quality.cli_args"
     metric_series: ClassVar[Mapping[str, str]] = {"value": REALIZED, "estimated": ESTIMATED}
     constraints_patch_model = ModelQualityConstraintsPatch
 
@@ -83,22 +79,6 @@ class ModelQualityMonitor(MonitorPlugin):
         settings = ModelQualitySettings.model_validate(job.settings)
         return ModelQualityBaselineRequest(input=job.input, attributes=settings.attributes(),
                                            output_dir=job.output_dir, ground_truth=settings.ground_truth)
-
-    def run_analysis(self, spark: Any, request: Any, progress: Progress = no_progress) -> RunSummary:
-        from monitor_service.monitors.model_quality.jobs import run_model_quality_analysis
-
-        return run_model_quality_analysis(spark, request, progress)
-
-    def run_baseline(self, spark: Any, request: Any, progress: Progress = no_progress) -> RunSummary:
-        from monitor_service.monitors.model_quality.jobs import run_model_quality_baseline
-
-        return run_model_quality_baseline(spark, request, progress)
-
-    def cli_arguments(self) -> Sequence[CliArgument]:
-        return cli_args.ARGUMENTS
-
-    def cli_request(self, command: Command, args: argparse.Namespace, spec: InputSpec) -> BaseModel:
-        return cli_args.request_from_args(command, args, spec)
 
     def violation_rows(self, entries: Sequence[Mapping[str, Any]]) -> list[ViolationRow]:
         """Model-quality violations name a metric (auc, f2, ...); it is also the row's subject."""
