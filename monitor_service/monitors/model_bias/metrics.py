@@ -21,27 +21,40 @@ from monitor_service.monitors.model_bias.flip_test import FlipOutcome
 
 CountMetric = Callable[[Array, bool], MetricArrays]
 
+# Every count metric: (name, function of the count cells, whether it also takes `has_groups`);
+# only the conditional demographic disparities (CDDL, CDDPL) depend on the group variable.
+_COUNT_METRIC_TABLE: tuple[tuple[str, Callable[..., MetricArrays], bool], ...] = (
+    ("CI", pre.ci, False),
+    ("DPL", pre.dpl, False),
+    ("KL", pre.kl, False),
+    ("JS", pre.js, False),
+    ("LP", pre.lp, False),
+    ("TVD", pre.tvd, False),
+    ("KS", pre.ks, False),
+    ("CDDL", pre.cddl, True),
+    ("DPPL", post.dppl, False),
+    ("DI", post.di, False),
+    ("DCA", post.dca, False),
+    ("DCR", post.dcr, False),
+    ("RD", post.rd, False),
+    ("SD", post.sd, False),
+    ("DAR", post.dar, False),
+    ("DRR", post.drr, False),
+    ("AD", post.ad, False),
+    ("TE", post.te, False),
+    ("CDDPL", post.cddpl, True),
+    ("GE", post.ge, False),
+)
+
+
+def _count_metric(function: Callable[..., MetricArrays], takes_groups: bool) -> CountMetric:
+    if takes_groups:
+        return function
+    return lambda cells, has_groups: function(cells)
+
+
 COUNT_METRICS: dict[str, CountMetric] = {
-    "CI": lambda c, g: pre.ci(c),
-    "DPL": lambda c, g: pre.dpl(c),
-    "KL": lambda c, g: pre.kl(c),
-    "JS": lambda c, g: pre.js(c),
-    "LP": lambda c, g: pre.lp(c),
-    "TVD": lambda c, g: pre.tvd(c),
-    "KS": lambda c, g: pre.ks(c),
-    "CDDL": pre.cddl,
-    "DPPL": lambda c, g: post.dppl(c),
-    "DI": lambda c, g: post.di(c),
-    "DCA": lambda c, g: post.dca(c),
-    "DCR": lambda c, g: post.dcr(c),
-    "RD": lambda c, g: post.rd(c),
-    "SD": lambda c, g: post.sd(c),
-    "DAR": lambda c, g: post.dar(c),
-    "DRR": lambda c, g: post.drr(c),
-    "AD": lambda c, g: post.ad(c),
-    "TE": lambda c, g: post.te(c),
-    "CDDPL": post.cddpl,
-    "GE": lambda c, g: post.ge(c),
+    name: _count_metric(function, takes_groups) for name, function, takes_groups in _COUNT_METRIC_TABLE
 }
 
 
