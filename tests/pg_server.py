@@ -4,7 +4,8 @@ Nothing on the machine is assumed to be running: `initdb` makes a throw-away clu
 temporary folder, `pg_ctl` starts it on 127.0.0.1 at a port the kernel picked, and the session
 stops it and deletes the folder at the end. As root the server runs as the `postgres` OS user
 (PostgreSQL refuses to run as root). `MONITOR_TEST_PG_ADMIN` points the tests at a server of
-your own instead.
+your own instead. `fresh_database` gives the database-backed fixtures a throw-away database on
+SQLite or on that server.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -103,3 +105,24 @@ def private_postgres() -> Iterator[str]:
         subprocess.run(_as_server_user([str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"]),
                        capture_output=True, check=False)
         shutil.rmtree(root, ignore_errors=True)
+
+
+@contextmanager
+def fresh_database(backend: str, *, sqlite_dir: Path, admin_url: Callable[[], str], prefix: str) -> Iterator[str]:
+    """Yield the URL of a fresh, empty database: `monitor.db` in `sqlite_dir` for "sqlite", else a
+    database `{prefix}_<random>` created on the server at `admin_url()` (asked only then) and dropped,
+    connections and all, at the end."""
+    if backend == "sqlite":
+        yield f"sqlite:///{sqlite_dir}/monitor.db"
+        return
+    import psycopg
+
+    admin = admin_url()
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(admin, autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield admin.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with psycopg.connect(admin, autocommit=True) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -33,24 +32,16 @@ from monitor_service.settings import Settings
 from monitor_service.store.artifacts import ArtifactStore
 from monitor_service.store.db import make_engine, make_sessionmaker, transaction, upgrade
 from monitor_service.store.models import Base
+from tests.pg_server import fresh_database
 
 T0 = datetime(2024, 5, 1, 0, 0, tzinfo=UTC)
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgres"])
 def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path_factory.mktemp('sqlite')}/monitor.db"
-        return
-    import psycopg
-
-    admin_url: str = request.getfixturevalue("postgres_admin_url")
-    name = f"monitor_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(admin_url, autocommit=True) as connection:
-        connection.execute(f'CREATE DATABASE "{name}"')
-    yield admin_url.rsplit("/", 1)[0] + f"/{name}"
-    with psycopg.connect(admin_url, autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with fresh_database(request.param, sqlite_dir=tmp_path_factory.mktemp("sqlite"), prefix="monitor_test",
+                        admin_url=lambda: request.getfixturevalue("postgres_admin_url")) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
