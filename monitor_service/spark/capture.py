@@ -31,6 +31,25 @@ _CARRIED = ("source_file", "line", "error", "event_id", "inference_id", "inferen
 _STRICT_BASE64 = "^([A-Za-z0-9+/]{4})*([A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"
 
 
+def side_kind(side: str, text: str) -> str:
+    """How a side's payload `text` is split: 'csv', 'jsonl' or 'json', by content type, else sniffed."""
+    ctype = f"lower({side}.observedContentType)"
+    return (
+        f"CASE WHEN {ctype} LIKE '%csv%' THEN 'csv' "
+        f"WHEN {ctype} LIKE '%jsonl%' OR {ctype} LIKE '%json-lines%' OR {ctype} LIKE '%jsonlines%' THEN 'jsonl' "
+        f"WHEN {ctype} LIKE '%json%' THEN 'json' "
+        f"WHEN ltrim({text}) LIKE '{{%' OR ltrim({text}) LIKE '[%' THEN 'json' ELSE 'csv' END"
+    )
+
+
+def side_plain(side: str, text: str, kind: str) -> str:
+    """True for the common case, a plain CSV payload of one record (see `_side_columns`)."""
+    return (
+        f"coalesce({side}.data IS NOT NULL AND upper({side}.encoding) IN ('CSV', 'JSON') AND {kind} = 'csv' "
+        f"AND instr({text}, '\"') = 0 AND instr({text}, '\\n') = 0 AND trim({text}) != '', false)"
+    )
+
+
 def _side_columns(side: str, prefix: str, cfg: SideConfig, delimiter: str) -> list[list[str]]:
     """Expressions decoding one side into `{prefix}_error` and `{prefix}_records` (array of entries).
 
@@ -44,14 +63,7 @@ def _side_columns(side: str, prefix: str, cfg: SideConfig, delimiter: str) -> li
     """
     enc = f"upper({side}.encoding)"
     text = f"CASE WHEN {enc} = 'BASE64' THEN cast(try_to_binary({side}.data, 'base64') as string) ELSE {side}.data END"
-    kind = (
-        f"CASE WHEN lower({side}.observedContentType) LIKE '%csv%' THEN 'csv' "
-        f"WHEN lower({side}.observedContentType) LIKE '%jsonl%' "
-        f"OR lower({side}.observedContentType) LIKE '%json-lines%' "
-        f"OR lower({side}.observedContentType) LIKE '%jsonlines%' THEN 'jsonl' "
-        f"WHEN lower({side}.observedContentType) LIKE '%json%' THEN 'json' "
-        f"WHEN ltrim({prefix}_text) LIKE '{{%' OR ltrim({prefix}_text) LIKE '[%' THEN 'json' ELSE 'csv' END"
-    )
+    kind = side_kind(side, f"{prefix}_text")
     error = (
         f"CASE WHEN {side} IS NULL THEN NULL "
         f"WHEN {side}.data IS NULL THEN 'missing_capture_data' "
@@ -80,11 +92,7 @@ def _side_columns(side: str, prefix: str, cfg: SideConfig, delimiter: str) -> li
         if cfg.layout == "auto"
         else "NULL"
     )
-    plain = (
-        f"coalesce({side}.data IS NOT NULL AND {enc} IN ('CSV', 'JSON') AND {prefix}_kind = 'csv' "
-        f"AND instr({prefix}_text, '\"') = 0 AND instr({prefix}_text, '\\n') = 0 "
-        f"AND trim({prefix}_text) != '', false)"
-    )
+    plain = side_plain(side, f"{prefix}_text", f"{prefix}_kind")
     single = P.positional_entries(f"split({prefix}_text, {P.sql_string(re.escape(delimiter))})")
     return [
         [f"{text} AS {prefix}_text"],
@@ -98,8 +106,12 @@ def _side_columns(side: str, prefix: str, cfg: SideConfig, delimiter: str) -> li
     ]
 
 
-def capture_records(spark: SparkSession, files: list[str], config: DatasetConfig) -> DataFrame:
+def capture_records(spark: SparkSession, files: list[str], config: DatasetConfig, where: str | None = None,
+                    ) -> DataFrame:
     """One row per record with metadata, `fields`, positional signatures and a quarantine `error`.
+
+    `where` (a condition over the columns of `envelopes`) reads only some lines, e.g. those the
+    wide plan (`spark.wide`) did not take.
 
     Columns: source_file, line (kept only on rows with an error), error, event_id, inference_id,
     inference_time_raw, record_index, in_count / out_count (number of positional values, -1 for
@@ -108,23 +120,9 @@ def capture_records(spark: SparkSession, files: list[str], config: DatasetConfig
     from pyspark.sql import functions as F
 
     lines = text_lines(spark, files, config.max_line_bytes)  # over-long lines arrive as NULL, flagged
-    parsed = lines.selectExpr(
-        "line",
-        "source_file",
-        "too_long",
-        "long_prefix",
-        f"from_json(line, '{CAPTURE_SCHEMA}', "
-        "map('mode', 'PERMISSIVE', 'columnNameOfCorruptRecord', '_corrupt_record')) AS env",
-    ).selectExpr(
-        "line",
-        "source_file",
-        "too_long",
-        "long_prefix",
-        "env",
-        f"coalesce({_ENV_DATA}.{R.ENDPOINT_INPUT}, {_ENV_DATA}.{R.BATCH_TRANSFORM_OUTPUT}) AS in_side",
-        f"{_ENV_DATA}.{R.ENDPOINT_OUTPUT} AS out_side" if config.capture_output
-        else f"cast(null as {_SIDE}) AS out_side",
-    )
+    parsed = envelopes(lines, config)
+    if where is not None:
+        parsed = parsed.where(where)
     in_cols = _side_columns("in_side", "in", config.input, config.csv_delimiter)
     out_cols = _side_columns("out_side", "out", config.output, config.csv_delimiter)
     # Each side is decoded in stages so that every intermediate is computed once.
@@ -196,6 +194,27 @@ def capture_records(spark: SparkSession, files: list[str], config: DatasetConfig
         f"{_signature('pair.o')} AS out_count",
         f"CASE WHEN error IS NULL THEN {P.name_fields(first, second, first_names, second_names, start_first)} "
         "END AS fields",
+    )
+
+
+def envelopes(lines: DataFrame, config: DatasetConfig) -> DataFrame:
+    """`text_lines` plus the parsed envelope `env` and its two sides `in_side`, `out_side`."""
+    return lines.selectExpr(
+        "line",
+        "source_file",
+        "too_long",
+        "long_prefix",
+        f"from_json(line, '{CAPTURE_SCHEMA}', "
+        "map('mode', 'PERMISSIVE', 'columnNameOfCorruptRecord', '_corrupt_record')) AS env",
+    ).selectExpr(
+        "line",
+        "source_file",
+        "too_long",
+        "long_prefix",
+        "env",
+        f"coalesce({_ENV_DATA}.{R.ENDPOINT_INPUT}, {_ENV_DATA}.{R.BATCH_TRANSFORM_OUTPUT}) AS in_side",
+        f"{_ENV_DATA}.{R.ENDPOINT_OUTPUT} AS out_side" if config.capture_output
+        else f"cast(null as {_SIDE}) AS out_side",
     )
 
 

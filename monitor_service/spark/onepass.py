@@ -38,8 +38,9 @@ from monitor_service.spark.profiler import (
     typed_values,
     with_distinct,
 )
-from monitor_service.spark.reader import raw_records
+from monitor_service.spark.reader import RawRecords, describe, raw_records, resolve
 from monitor_service.spark.records import checked_rows, reason_column, write_quarantine
+from monitor_service.spark.wide import peek_shape, wide_columns, wide_condition, wide_profile
 from monitor_service.specs import InputSpec
 
 if TYPE_CHECKING:
@@ -52,35 +53,53 @@ _KEYS = ("error", "in_count", "out_count", "window_state")
 def profile_input(spark: SparkSession, spec: InputSpec, quarantine_dir: str | None, *,
                   domains: dict[str, list[str]] | None = None,
                   categorical: set[str] | None = None) -> tuple[ReadCounts, DatasetProfile]:
-    """Read `spec`, count and quarantine its records and profile the good ones (see the module docstring)."""
-    source = raw_records(spark, spec)
+    """Read `spec`, count and quarantine its records and profile the good ones (see the module docstring).
+
+    Capture lines of the common plain-CSV shape are profiled by the wide plan (`spark.wide`);
+    the general reader then reads only the other lines, and only when there are any."""
+    resolved = resolve(spec)
     try:
-        rows = checked_rows(source.raw, spec)
         compared = categorical or set()
         limit = COMPARED_CARDINALITY_LIMIT if compared else CARDINALITY_THRESHOLD
-        groups = _aggregate(rows, limit, domains).collect()
-        counts = [r for r in groups if r["name"] is None]
-        decision = decide([CountRow(r["error"], r["in_count"], r["out_count"], r["window_state"], int(r["rows"]),
-                                    int(r["dropped"] or 0), int(r["truncated"] or 0)) for r in counts],
-                          source.input_names if source.input_names is not None else spec.dataset_config.input.names,
+        shape = (peek_shape(resolved.files, spec.dataset_config, wide_columns(spark))
+                 if spec.format == "capture" else None)
+        counts: list[CountRow] = []
+        parts: list[dict[str, Any]] = []
+        source: RawRecords | None = None
+        if shape is not None:
+            wide = wide_profile(spark, resolved.files, spec, shape, limit, domains)
+            counts, other_lines = list(wide.counts), wide.other_lines
+        if shape is None or other_lines:
+            where = None if shape is None else f"NOT {wide_condition(shape, spec.dataset_config)}"
+            source = raw_records(spark, spec, resolved, where)
+            groups = _aggregate(checked_rows(source.raw, spec), limit, domains).collect()
+            counts += [CountRow(r["error"], r["in_count"], r["out_count"], r["window_state"], int(r["rows"]),
+                                int(r["dropped"] or 0), int(r["truncated"] or 0)) for r in groups if r["name"] is None]
+            parts = [r.asDict() for r in groups if r["name"] is not None]
+        input_names = source.input_names if source is not None else None
+        decision = decide(counts, input_names if input_names is not None else spec.dataset_config.input.names,
                           spec.dataset_config.output.names)
         files: list[str] = []
         if decision.quarantined or quarantine_dir:
-            sampled = rows.withColumn("reason", reason_column(decision.expected_in, decision.expected_out))
+            # samples come from every line (the wide plan's too: e.g. a field count the decision refused)
+            everything = raw_records(spark, spec, resolved) if decision.quarantined else None
+            sampled = (checked_rows(everything.raw, spec).withColumn(
+                "reason", reason_column(decision.expected_in, decision.expected_out)) if everything else None)
             files = write_quarantine(sampled, quarantine_dir, decision.quarantined, spec, decision.expected_in,
                                      decision.expected_out)
         read = ReadCounts(records_read=decision.total, records_valid=decision.valid, outside_window=decision.outside,
                           quarantined=dict(decision.quarantined), quarantine_files=files,
                           fields_dropped=decision.fields_dropped, records_truncated=decision.records_truncated)
         if decision.valid == 0:
-            error = EmptyInputError(read.empty_reason(source.described, spec))
+            error = EmptyInputError(read.empty_reason(describe(spec, resolved), spec))
             error.read = read  # type: ignore[attr-defined]
             raise error
-        good = [r for r in groups if r["name"] is not None
-                and decision.reason(None, "in", r["in_count"], r["out_count"]) is None]
+        good = [p for p in parts if decision.reason(None, "in", p["in_count"], p["out_count"]) is None]
+        if shape is not None and decision.reason(None, "in", shape.in_count, shape.out_count) is None:
+            good += wide.columns
         return read, _profile(good, decision.valid, compared, domains, limit)
     finally:
-        source.cleanup()
+        resolved.cleanup()
 
 
 def _aggregate(rows: DataFrame, limit: int, domains: dict[str, list[str]] | None) -> DataFrame:
@@ -102,12 +121,12 @@ def _aggregate(rows: DataFrame, limit: int, domains: dict[str, list[str]] | None
     return with_distinct(typed_values(entries).groupBy(*_KEYS, "name").agg(*aggs))
 
 
-def _profile(rows: list[Any], item_count: int, compared: set[str], domains: dict[str, list[str]] | None,
-             query_limit: int) -> DatasetProfile:
+def _profile(rows: list[dict[str, Any]], item_count: int, compared: set[str],
+             domains: dict[str, list[str]] | None, query_limit: int) -> DatasetProfile:
     """The DatasetProfile of the good signatures' partial profiles, merged column by column."""
-    by_name: dict[str, list[Any]] = {}
+    by_name: dict[str, list[dict[str, Any]]] = {}
     for row in rows:
-        by_name.setdefault(row["name"], []).append(row.asDict())
+        by_name.setdefault(row["name"], []).append(row)
     columns = []
     for name, parts in by_name.items():
         merged = parts[0] if len(parts) == 1 else _merge(parts, query_limit)

@@ -28,14 +28,22 @@ class RawRecords:
         self.resolved.cleanup()
 
 
-def raw_records(spark: SparkSession, spec: InputSpec) -> RawRecords:
-    """Resolve the files of `spec` and parse them into rows (quarantine reasons of their own included)."""
-    resolved = resolve_input(spec.path, spec.window if spec.format == "capture" else None, suffixes_for(spec.format))
+def resolve(spec: InputSpec) -> ResolvedInput:
+    """The files of `spec` (capture pruned to the window's hour folders), staged locally when needed."""
+    return resolve_input(spec.path, spec.window if spec.format == "capture" else None, suffixes_for(spec.format))
+
+
+def raw_records(spark: SparkSession, spec: InputSpec, resolved: ResolvedInput | None = None,
+                where: str | None = None) -> RawRecords:
+    """Parse the files of `spec` into rows (quarantine reasons of their own included).
+
+    `resolved` reuses files already listed; `where` (capture only) keeps the lines that satisfy it."""
+    resolved = resolved if resolved is not None else resolve(spec)
     config = spec.dataset_config
     input_names = None
     try:
         if spec.format == "capture":
-            raw = capture_records(spark, resolved.files, config)
+            raw = capture_records(spark, resolved.files, config, where)
         elif spec.format == "csv":
             raw, input_names = csv_records(spark, resolved.files, config)
         elif spec.format == "jsonl":
@@ -45,10 +53,13 @@ def raw_records(spark: SparkSession, spec: InputSpec) -> RawRecords:
     except BaseException:
         resolved.cleanup()
         raise
-    described = spec.path
-    if resolved.pruned_by_window:
-        described += f" ({resolved.pruned_by_window} hour folders outside the window skipped)"
-    return RawRecords(raw, input_names, described, resolved)
+    return RawRecords(raw, input_names, describe(spec, resolved), resolved)
+
+
+def describe(spec: InputSpec, resolved: ResolvedInput) -> str:
+    """The input as error messages name it."""
+    pruned = resolved.pruned_by_window
+    return spec.path + (f" ({pruned} hour folders outside the window skipped)" if pruned else "")
 
 
 def read_input(spark: SparkSession, spec: InputSpec, quarantine_dir: str | None) -> ReadResult:

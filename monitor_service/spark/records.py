@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from monitor_service import io
 from monitor_service.core.quarantine import DUPLICATE_KEY, MAX_SAMPLE_CHARS, CountRow, decide
 from monitor_service.errors import EmptyInputError
-from monitor_service.specs import InputSpec
+from monitor_service.specs import InputSpec, Window
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
@@ -61,31 +62,32 @@ def checked_rows(raw: DataFrame, spec: InputSpec) -> DataFrame:
 
     window = spec.window
     time = F.expr("try_cast(inference_time_raw AS timestamp)")
+    raw = _checked_fields(raw, spec.dataset_config.max_columns).withColumn("inference_time", time)
     if window is None:
-        state = F.lit("in")
-    else:
-        # Aware datetimes: PySpark converts them to instants, whatever the host's time zone.
-        start = F.lit(window.start).cast("timestamp")
-        end = F.lit(window.end).cast("timestamp")
-        # A broken line is charged to the window of its own inferenceTime when that can be read,
-        # else of its file's hour folder, so neighbouring windows do not count it again.
-        hour = F.expr(
-            r"try_to_timestamp(regexp_extract(source_file, '/(\\d{4}/\\d{2}/\\d{2}/\\d{2})/[^/]*$', 1), "
-            "'yyyy/MM/dd/HH')"
-        )
-        error_time = F.coalesce(time, hour)
-        state = (
-            F.when(
-                F.col("error").isNotNull() & error_time.isNotNull() & ((error_time < start) | (error_time >= end)),
-                F.lit("out"),
-            )
-            .when(F.col("error").isNotNull(), F.lit("n/a"))
-            .when(time.isNull(), F.lit("invalid"))
-            .when((time >= start) & (time < end), F.lit("in"))
-            .otherwise(F.lit("out"))
-        )
-    raw = _checked_fields(raw, spec.dataset_config.max_columns)
-    return raw.withColumn("inference_time", time).withColumn("window_state", state)
+        return raw.withColumn("window_state", F.lit("in"))
+    # A broken line is charged to the window of its own inferenceTime when that can be read,
+    # else of its file's hour folder, so neighbouring windows do not count it again.
+    hour = (r"try_to_timestamp(regexp_extract(source_file, '/(\\d{4}/\\d{2}/\\d{2}/\\d{2})/[^/]*$', 1), "
+            "'yyyy/MM/dd/HH')")
+    start, end = _instant(window.start), _instant(window.end)
+    return raw.withColumn("window_state", F.expr(
+        f"CASE WHEN error IS NOT NULL THEN CASE WHEN coalesce(inference_time, {hour}) < {start} "
+        f"OR coalesce(inference_time, {hour}) >= {end} THEN 'out' ELSE 'n/a' END ELSE {window_state(window)} END"))
+
+
+def window_state(window: Window | None) -> str:
+    """An error-free record's place against the window, from its `inference_time` column:
+    'in', 'out', or 'invalid' (no readable time while a window is asked for)."""
+    if window is None:
+        return "'in'"
+    return (f"CASE WHEN inference_time IS NULL THEN 'invalid' WHEN inference_time >= {_instant(window.start)} "
+            f"AND inference_time < {_instant(window.end)} THEN 'in' ELSE 'out' END")
+
+
+def _instant(moment: datetime) -> str:
+    """A Spark SQL timestamp literal of an aware datetime, as an instant (no session time zone involved)."""
+    delta = moment.astimezone(UTC) - datetime(1970, 1, 1, tzinfo=UTC)
+    return f"timestamp_micros({(delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds})"
 
 
 def reason_column(expected_in: int | None, expected_out: int | None) -> Any:
@@ -101,10 +103,10 @@ def reason_column(expected_in: int | None, expected_out: int | None) -> Any:
     return F.when(F.col("window_state") != "out", reason)
 
 
-def write_quarantine(rows: DataFrame, quarantine_dir: str | None, quarantined: dict[str, int], spec: InputSpec,
+def write_quarantine(rows: DataFrame | None, quarantine_dir: str | None, quarantined: dict[str, int], spec: InputSpec,
                      expected_in: int | None, expected_out: int | None) -> list[str]:
     """The counts and samples files (rows need `reason`), or remove an earlier run's when nothing was quarantined."""
-    if quarantined and quarantine_dir:
+    if quarantined and quarantine_dir and rows is not None:
         return _write_quarantine(rows, quarantine_dir, quarantined, spec, expected_in, expected_out)
     if quarantine_dir:  # a re-run into the same folder must not leave an earlier run's samples
         for name in ("counts.json", "samples.jsonl"):

@@ -40,9 +40,7 @@ MAX_CHARTED_FEATURES = 40
 
 
 def _figure(spec: Mapping[str, Any], height: int = 300) -> str:
-    import plotly.graph_objects as go
-
-    return figure(go.Figure(spec), height=height)
+    return figure(spec, height=height)
 
 
 def _run_section(summary: RunSummary, extra: Sequence[tuple[str, object]]) -> Section:
