@@ -191,14 +191,8 @@ class _Lenient:
                 raise self.fail("expected ':'")
             self.i += 1
             pairs.append((key, self.value(depth + 1)))
-            self.skip()
-            if self.i < len(self.s) and self.s[self.i] == ",":
-                self.i += 1
-                continue
-            if self.i < len(self.s) and self.s[self.i] == "}":
-                self.i += 1
+            if self.closed("}"):
                 return JObject(tuple(pairs))
-            raise self.fail("expected ',' or '}'")
 
     def arr(self, depth: int) -> list[JValue]:
         self.i += 1
@@ -209,14 +203,16 @@ class _Lenient:
             return items
         while True:
             items.append(self.value(depth + 1))
-            self.skip()
-            if self.i < len(self.s) and self.s[self.i] == ",":
-                self.i += 1
-                continue
-            if self.i < len(self.s) and self.s[self.i] == "]":
-                self.i += 1
+            if self.closed("]"):
                 return items
-            raise self.fail("expected ',' or ']'")
+
+    def closed(self, close: str) -> bool:
+        """After a member: consume a ',' (False, another member follows) or `close` (True), else fail."""
+        self.skip()
+        if self.i < len(self.s) and self.s[self.i] in ("," + close):
+            self.i += 1
+            return self.s[self.i - 1] == close
+        raise self.fail(f"expected ',' or '{close}'")
 
     def string(self) -> str:
         q = self.s[self.i]

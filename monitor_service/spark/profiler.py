@@ -105,25 +105,33 @@ def with_distinct(aggregated: DataFrame) -> DataFrame:
     return aggregated.withColumn("distinct", F.expr("hll_sketch_estimate(hll)"))
 
 
+# The aggregates of one column profile, by the name `column_aggregates` gives each.
+AGGREGATE_KEYS = ("present", *TYPE_NAMES, "num_count", "num_sum", "num_min", "num_max", "num_mean", "num_std",
+                  "kll", "hll", "top")
+
+
+def column_aggregates(value: str, vtype: str, num: str, limit: int, suffix: str = "") -> list[str]:
+    """SQL of one column profile's aggregates (`AGGREGATE_KEYS`, each named key + `suffix`) over its
+    string `value`, the Deequ type code `vtype` (`type_expr`) and the number `num` (`number_expr`).
+
+    Shared by the long format (one grouped aggregation, one group per column) and the wide plan
+    (`spark.wide`: one global aggregation, these once per column with its own suffix)."""
+    return [
+        f"count({value}) AS present{suffix}",
+        *[f"count(CASE WHEN {vtype} = {code} THEN 1 END) AS {name}{suffix}" for code, name in enumerate(TYPE_NAMES, 1)],
+        f"count({num}) AS num_count{suffix}", f"sum({num}) AS num_sum{suffix}", f"min({num}) AS num_min{suffix}",
+        f"max({num}) AS num_max{suffix}", f"avg({num}) AS num_mean{suffix}", f"stddev_pop({num}) AS num_std{suffix}",
+        f"kll_sketch_agg_double({num}, {DEFAULT_K}) AS kll{suffix}", f"hll_sketch_agg({value}) AS hll{suffix}",
+        f"approx_top_k({value}, {histogram_items(limit)}, {tracked_items(limit)}) AS top{suffix}",
+    ]
+
+
 def profile_aggregates(limit: int, domains: dict[str, list[str]] | None) -> list[Any]:
     """The aggregate columns of one column profile over `typed_values` rows (pos, name, value, vtype, num);
     `with_distinct` adds the distinct count after the aggregation."""
     from pyspark.sql import functions as F
 
-    aggs = [
-        F.min("pos").alias("pos"),
-        F.count("value").alias("present"),
-        *[F.sum(F.when(F.col("vtype") == code, 1).otherwise(0)).alias(t) for code, t in enumerate(TYPE_NAMES, 1)],
-        F.count("num").alias("num_count"),
-        F.sum("num").alias("num_sum"),
-        F.min("num").alias("num_min"),
-        F.max("num").alias("num_max"),
-        F.avg("num").alias("num_mean"),
-        F.stddev_pop("num").alias("num_std"),
-        F.expr(f"kll_sketch_agg_double(num, {DEFAULT_K})").alias("kll"),
-        F.expr("hll_sketch_agg(value)").alias("hll"),
-        F.expr(f"approx_top_k(value, {histogram_items(limit)}, {tracked_items(limit)})").alias("top"),
-    ]
+    aggs = [F.min("pos").alias("pos"), *[F.expr(e) for e in column_aggregates("value", "vtype", "num", limit)]]
     if domains:
         domain_map = (
             "map("

@@ -19,21 +19,18 @@ the general plan even being built.
 
 from __future__ import annotations
 
-import bz2
-import gzip
 import json
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from monitor_service.capture import record as R
-from monitor_service.core.kll import DEFAULT_K
-from monitor_service.core.profile import histogram_items
 from monitor_service.core.quarantine import CountRow
 from monitor_service.spark.capture import envelopes, side_kind, side_plain
 from monitor_service.spark.lines import text_lines
 from monitor_service.spark.payloads import sql_string
-from monitor_service.spark.profiler import TYPE_NAMES, number_expr, tracked_items, type_expr
+from monitor_service.spark.profiler import AGGREGATE_KEYS, column_aggregates, number_expr, type_expr
+from monitor_service.spark.records import window_state
 from monitor_service.specs import DatasetConfig, InputSpec
 
 if TYPE_CHECKING:
@@ -47,7 +44,6 @@ if TYPE_CHECKING:
 MAX_WIDE_COLUMNS = 64
 # Lines of the first file looked at for the common shape.
 PEEK_LINES = 50
-_OPENERS = {".gz": gzip.open, ".bz2": bz2.open}
 
 
 @dataclass(frozen=True)
@@ -95,19 +91,10 @@ def peek_shape(files: list[str], config: DatasetConfig, max_fields: int = MAX_WI
     so a wrong guess costs speed, never a record. Unreadable files are left to Spark's reader."""
     if not files:
         return None
-    path = files[0]
-    suffix = next((s for s in _OPENERS if path.lower().endswith(s)), None)
-    if suffix is None and re.search(r"\.(snappy|lz4|zst|zstd|deflate|xz)$", path.lower()):
-        return None
-    try:
-        if "://" in path and not path.startswith("file:"):
-            import fsspec
+    import fsspec
 
-            handle: Any = fsspec.open(path, "rb", compression="infer").open()
-        else:
-            local = path.removeprefix("file://").removeprefix("file:")
-            handle = _OPENERS[suffix](local, "rb") if suffix else open(local, "rb")  # noqa: SIM115
-        with handle:
+    try:
+        with fsspec.open(files[0], "rb", compression="infer") as handle:
             for _ in range(PEEK_LINES):
                 raw = handle.readline(config.max_line_bytes + 1)
                 if not raw:
@@ -115,7 +102,7 @@ def peek_shape(files: list[str], config: DatasetConfig, max_fields: int = MAX_WI
                 shape = _line_shape(raw, config, max_fields)
                 if shape is not None:
                     return shape
-    except (OSError, ValueError, EOFError, ImportError):
+    except Exception:
         return None
     return None
 
@@ -191,8 +178,6 @@ class WideResult:
 def wide_profile(spark: SparkSession, files: list[str], spec: InputSpec, shape: WideShape, limit: int,
                  domains: dict[str, list[str]] | None) -> WideResult:
     """ONE Spark job over `files`: the lines of `shape` profiled column by column, the others counted."""
-    from monitor_service.spark.records import window_state
-
     config = spec.dataset_config
     delimiter = sql_string(re.escape(config.csv_delimiter))
     lines = envelopes(text_lines(spark, files, config.max_line_bytes), config)
@@ -210,19 +195,13 @@ def wide_profile(spark: SparkSession, files: list[str], spec: InputSpec, shape: 
         f"CASE WHEN state = 'in' THEN nullif({slot}, '') END AS v{k}" for k, slot in enumerate(shape.slots)])
     typed = values.selectExpr("*", *[f"{type_expr(f'v{k}')} AS t{k}" for k in range(count)])
     typed = typed.selectExpr("*", *[f"{number_expr(f'v{k}', f't{k}')} AS n{k}" for k in range(count)])
-    items, tracked = histogram_items(limit), tracked_items(limit)
     # count(CASE .. THEN 1 END), not count_if: count_if's condition becomes a column of its own
     # below the aggregation, which would push the projection past `maxFields`.
     aggs = ["count(CASE WHEN NOT wide THEN 1 END) AS other_lines",
             *[f"count(CASE WHEN state = '{s}' THEN 1 END) AS lines_{s}" for s in _STATES]]
     for k, name in enumerate(shape.names):
-        v, t, n = f"v{k}", f"t{k}", f"n{k}"
-        aggs += [f"count({v}) AS present_{k}",
-                 *[f"count(CASE WHEN {t} = {code} THEN 1 END) AS {tn}_{k}" for code, tn in enumerate(TYPE_NAMES, 1)],
-                 f"count({n}) AS num_count_{k}", f"sum({n}) AS num_sum_{k}", f"min({n}) AS num_min_{k}",
-                 f"max({n}) AS num_max_{k}", f"avg({n}) AS num_mean_{k}", f"stddev_pop({n}) AS num_std_{k}",
-                 f"kll_sketch_agg_double({n}, {DEFAULT_K}) AS kll_{k}", f"hll_sketch_agg({v}) AS hll_{k}",
-                 f"approx_top_k({v}, {items}, {tracked}) AS top_{k}"]
+        v = f"v{k}"
+        aggs += column_aggregates(v, f"t{k}", f"n{k}", limit, f"_{k}")
         if domains and name in domains:
             allowed = ", ".join(sql_string(x) for x in domains[name]) or "cast(null as string)"
             aggs.append(f"count(CASE WHEN array_contains(array({allowed}), {v}) THEN 1 END) AS domain_matches_{k}")
@@ -234,14 +213,11 @@ def wide_profile(spark: SparkSession, files: list[str], spec: InputSpec, shape: 
     columns = []
     if row["lines_in"]:
         for k, name in enumerate(shape.names):
-            column = {"name": name, "pos": k, "present": row[f"present_{k}"],
-                      **{tn: row[f"{tn}_{k}"] for tn in TYPE_NAMES}, "top": row[f"top_{k}"],
-                      "hll": row[f"hll_{k}"], "kll": row[f"kll_{k}"], "distinct": row[f"distinct_{k}"],
-                      "domain_matches": row.get(f"domain_matches_{k}", 0 if domains else None)}
-            column.update({key: row[f"{key}_{k}"] for key in _NUMERIC_KEYS})
+            column = {"name": name, "pos": k, "distinct": row[f"distinct_{k}"],
+                      "domain_matches": row.get(f"domain_matches_{k}", 0 if domains else None),
+                      **{key: row[f"{key}_{k}"] for key in AGGREGATE_KEYS}}
             columns.append(column)
     return WideResult(counts, columns, int(row["other_lines"]))
 
 
 _STATES = ("in", "out", "invalid")
-_NUMERIC_KEYS = ("num_count", "num_sum", "num_min", "num_max", "num_mean", "num_std")

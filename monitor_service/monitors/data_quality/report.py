@@ -39,10 +39,6 @@ from monitor_service.runner.summary import RunSummary
 MAX_CHARTED_FEATURES = 40
 
 
-def _figure(spec: Mapping[str, Any], height: int = 300) -> str:
-    return figure(spec, height=height)
-
-
 def _run_section(summary: RunSummary, extra: Sequence[tuple[str, object]]) -> Section:
     pairs: list[tuple[str, object]] = [
         ("window", f"{summary.window_start} to {summary.window_end}" if summary.window_start else "whole input"),
@@ -89,9 +85,12 @@ def _feature_section(row: FeatureSummary, baseline: ColumnProfile | None, window
     section = Section(row.name, [key_values(pairs)], anchor=f"feature-{row.name}")
     for violation in violations:
         section.add(f"<p>{badge(violation.constraint_check_type, 'bad')} {escape(violation.description)}</p>")
-    spec = distribution_figure(row.name, baseline, window)
-    section.add(_figure(spec) if spec is not None else paragraph("No sketch or histogram to draw.", muted=True))
-    return section
+    return section.add(_distribution(distribution_figure(row.name, baseline, window)))
+
+
+def _distribution(spec: Mapping[str, Any] | None) -> str:
+    """A feature's distribution chart, or a note when its profile has nothing to draw."""
+    return figure(spec, height=300) if spec is not None else paragraph("No sketch or histogram to draw.", muted=True)
 
 
 def _text(value: float | None) -> str:
@@ -118,7 +117,7 @@ def analysis_report(summary: RunSummary, baseline: DatasetProfile, window: Datas
         if violations else paragraph("No constraint was violated.")], anchor="violations"))
     drift = drift_figure(rows)
     if drift is not None:
-        sections.append(Section("Drift distance against threshold", [_figure(drift, height=340)], anchor="drift"))
+        sections.append(Section("Drift distance against threshold", [figure(drift, height=340)], anchor="drift"))
     sections.append(Section("Features (worst first)", [_feature_table(rows)], anchor="features"))
     base, current = baseline.by_name(), window.by_name()
     for row in rows[:MAX_CHARTED_FEATURES]:
@@ -148,9 +147,7 @@ def baseline_report(summary: RunSummary, profile: DatasetProfile, constraints: C
         table(["feature", "type", "completeness", "distinct", "mean", "std dev", "min", "max", "drift method"],
               table_rows)], anchor="features")]
     for row in rows[:MAX_CHARTED_FEATURES]:
-        spec = distribution_figure(row.name, columns[row.name], None)
-        sections.append(Section(row.name, [_figure(spec) if spec is not None else
-                                           paragraph("No sketch or histogram to draw.", muted=True)],
+        sections.append(Section(row.name, [_distribution(distribution_figure(row.name, columns[row.name], None))],
                                 anchor=f"feature-{row.name}"))
     return render_page("Data-quality baseline report", f"input {summary.input_path or ''}", sections)
 
